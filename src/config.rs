@@ -1,0 +1,260 @@
+//! `.ipr/config.yaml` (SPEC §3): tenants, users and roles, approval rules,
+//! signing, runners, notifications, freezes.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::model::{Impact, TargetType, DEFAULT_API_VERSION};
+
+/// Path of the config file inside the gitops repo.
+pub const CONFIG_PATH: &str = ".ipr/config.yaml";
+/// Path of the ssh allowed-signers file inside the gitops repo.
+pub const ALLOWED_SIGNERS_PATH: &str = ".ipr/allowed_signers";
+/// Config files larger than this are refused before parsing.
+pub const MAX_CONFIG_BYTES: usize = 1024 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Config {
+    #[serde(default = "default_api_version")]
+    pub api_version: String,
+    #[serde(default)]
+    pub tenants: Vec<String>,
+    #[serde(default)]
+    pub users: BTreeMap<String, User>,
+    #[serde(default)]
+    pub approvals: Approvals,
+    #[serde(default)]
+    pub signing: Signing,
+    #[serde(default)]
+    pub runners: Runners,
+    #[serde(default)]
+    pub notifications: Vec<serde_yaml_ng::Value>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub freezes: Vec<Freeze>,
+}
+
+fn default_api_version() -> String {
+    DEFAULT_API_VERSION.to_string()
+}
+
+/// The four roles of SPEC §4.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Role {
+    #[serde(rename = "devops")]
+    Devops,
+    #[serde(rename = "tenant-admin")]
+    TenantAdmin,
+    #[serde(rename = "admin")]
+    Admin,
+    #[serde(rename = "viewer")]
+    Viewer,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Devops => "devops",
+            Role::TenantAdmin => "tenant-admin",
+            Role::Admin => "admin",
+            Role::Viewer => "viewer",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct User {
+    pub role: Role,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tenants: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Approvals {
+    /// Approvals needed when the impact has no entry of its own.
+    #[serde(default = "one")]
+    pub default: u32,
+    /// Approvals needed per impact level.
+    #[serde(default)]
+    pub impact: BTreeMap<Impact, u32>,
+    /// Approvals older than this lapse before deploy, e.g. `72h`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expire_after: Option<String>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl Default for Approvals {
+    fn default() -> Self {
+        Approvals {
+            default: 1,
+            impact: BTreeMap::new(),
+            expire_after: None,
+        }
+    }
+}
+
+impl Approvals {
+    /// How many distinct approvals a request of this impact needs.
+    pub fn required(&self, impact: Impact) -> u32 {
+        self.impact.get(&impact).copied().unwrap_or(self.default).max(1)
+    }
+
+    /// `expireAfter` as a duration.
+    pub fn expire_after(&self) -> Result<Option<Duration>> {
+        self.expire_after
+            .as_deref()
+            .map(|s| parse_duration(s, "approvals.expireAfter"))
+            .transpose()
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Signing {
+    /// When true, every transition commit must be signed.
+    #[serde(default)]
+    pub required: bool,
+}
+
+/// `runners:`: which runner deploys what (SPEC §7).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Runners {
+    /// The runner used when no rule matches.
+    #[serde(default = "default_runner")]
+    pub default: String,
+    /// First matching rule picks the runner.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<RunnerRule>,
+    /// Named runner definitions; each has a `kind` (shell, awx, terraform).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub definitions: BTreeMap<String, serde_yaml_ng::Value>,
+}
+
+fn default_runner() -> String {
+    "shell".to_string()
+}
+
+impl Default for Runners {
+    fn default() -> Self {
+        Runners {
+            default: default_runner(),
+            rules: Vec::new(),
+            definitions: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RunnerRule {
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub target_type: Option<TargetType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    pub runner: String,
+}
+
+/// A window in which deploys are refused.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Freeze {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub reason: String,
+    /// Target environments it applies to; empty means all.
+    #[serde(default)]
+    pub environments: Vec<String>,
+}
+
+impl Config {
+    /// Parse `.ipr/config.yaml`; `origin` names the file in errors.
+    pub fn from_yaml(bytes: &[u8], origin: &str) -> Result<Config> {
+        if bytes.len() > MAX_CONFIG_BYTES {
+            return Err(Error::invalid(format!(
+                "{origin}: file is {} bytes, larger than the {MAX_CONFIG_BYTES}-byte limit",
+                bytes.len()
+            )));
+        }
+        let text = std::str::from_utf8(bytes)
+            .map_err(|_| Error::invalid(format!("{origin}: not valid UTF-8")))?;
+        let config: Config = serde_yaml_ng::from_str(text)
+            .map_err(|e| Error::invalid(format!("{origin}: {e}")))?;
+        config.check(origin)?;
+        Ok(config)
+    }
+
+    pub fn to_yaml(&self) -> String {
+        serde_yaml_ng::to_string(self).expect("a config always serializes")
+    }
+
+    fn check(&self, origin: &str) -> Result<()> {
+        for (email, user) in &self.users {
+            for t in &user.tenants {
+                if !self.tenants.contains(t) {
+                    return Err(Error::invalid(format!(
+                        "{origin}: users.{email}.tenants: unknown tenant `{t}`"
+                    ))
+                    .with_hint("list it under `tenants:` first"));
+                }
+            }
+        }
+        self.approvals
+            .expire_after()
+            .map_err(|e| e.context(origin))?;
+        Ok(())
+    }
+
+    /// The user entry of an actor, if the actor is known.
+    pub fn user(&self, email: &str) -> Option<&User> {
+        self.users.get(email)
+    }
+
+    /// A starting config for `ipr init`.
+    pub fn starter(tenants: Vec<String>, admin: Option<String>) -> Config {
+        let mut users = BTreeMap::new();
+        if let Some(admin) = admin {
+            users.insert(
+                admin,
+                User {
+                    role: Role::Admin,
+                    tenants: Vec::new(),
+                },
+            );
+        }
+        let mut impact = BTreeMap::new();
+        impact.insert(Impact::High, 2);
+        impact.insert(Impact::Critical, 2);
+        Config {
+            api_version: default_api_version(),
+            tenants,
+            users,
+            approvals: Approvals {
+                default: 1,
+                impact,
+                expire_after: None,
+            },
+            signing: Signing::default(),
+            runners: Runners::default(),
+            notifications: Vec::new(),
+            freezes: Vec::new(),
+        }
+    }
+}
+
+/// Parse a duration like `72h`, `30m`, `1h 30m`.
+pub fn parse_duration(s: &str, what: &str) -> Result<Duration> {
+    humantime::parse_duration(s.trim()).map_err(|e| {
+        Error::invalid(format!("{what}: `{s}` is not a duration ({e})"))
+            .with_hint("write it like 72h, 30m or 1h 30m")
+    })
+}

@@ -1,0 +1,16 @@
+//! ipr: human-approved infrastructure and production promotions, kept in git.
+//!
+//! Layers, top to bottom: `cli` (one file per command) → `workflow` and
+//! `policy` (pure rules) → `store` (git2) and `runner`. `model` and `config`
+//! are the data every layer shares.
+
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod model;
+pub mod policy;
+pub mod runner;
+pub mod store;
+pub mod workflow;
+
+pub use error::{Error, Kind, Result};

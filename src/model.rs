@@ -1,0 +1,523 @@
+//! The PromotionRequest ticket (SPEC §2): types, parsing, validation, digest.
+//!
+//! Field order in these structs is the key order ipr writes, which is the
+//! seed format's order. Every struct refuses unknown keys.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Datelike, FixedOffset, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use sha2::{Digest, Sha256};
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+
+/// `kind:` of every ticket.
+pub const KIND: &str = "PromotionRequest";
+/// `apiVersion:` of new tickets unless config says otherwise.
+pub const DEFAULT_API_VERSION: &str = "gostoa.dev/v1";
+/// Tickets larger than this are refused before parsing.
+pub const MAX_TICKET_BYTES: usize = 1024 * 1024;
+/// Minimum length of `spec.request.justification` on create.
+pub const MIN_JUSTIFICATION: usize = 20;
+/// Minimum length of a rejection reason.
+pub const MIN_REJECT_REASON: usize = 10;
+
+/// `PR-<year>-<n>`, n zero-padded to at least four digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RequestId {
+    pub year: i32,
+    pub number: u32,
+}
+
+impl RequestId {
+    pub fn new(year: i32, number: u32) -> Self {
+        RequestId { year, number }
+    }
+}
+
+impl fmt::Display for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PR-{:04}-{:04}", self.year, self.number)
+    }
+}
+
+impl FromStr for RequestId {
+    type Err = Error;
+
+    /// Accepts exactly the canonical form: `PR-`, four year digits, `-`, and
+    /// a number of at least four digits with no extra leading zeros.
+    fn from_str(s: &str) -> Result<Self> {
+        let bad = || {
+            Error::invalid(format!("invalid request ID `{}`", s.escape_debug()))
+                .with_hint("IDs look like PR-2026-0042")
+        };
+        let rest = s.strip_prefix("PR-").ok_or_else(bad)?;
+        let (year, number) = rest.split_once('-').ok_or_else(bad)?;
+        let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+        if year.len() != 4 || !digits(year) || number.len() < 4 || !digits(number) {
+            return Err(bad());
+        }
+        if number.len() > 4 && number.starts_with('0') {
+            return Err(bad());
+        }
+        let year: i32 = year.parse().map_err(|_| bad())?;
+        let number: u32 = number.parse().map_err(|_| bad())?;
+        if number == 0 || year == 0 {
+            return Err(bad());
+        }
+        Ok(RequestId { year, number })
+    }
+}
+
+impl Serialize for RequestId {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for RequestId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(|e: Error| serde::de::Error::custom(e.message()))
+    }
+}
+
+macro_rules! string_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        pub enum $name { $(#[serde(rename = $text)] $variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = Error;
+            fn from_str(s: &str) -> Result<Self> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(Error::invalid(format!(
+                        "invalid {} `{}`: expected one of {}",
+                        stringify!($name).to_lowercase(),
+                        s.escape_debug(),
+                        [$($text),+].join(", ")
+                    ))),
+                }
+            }
+        }
+
+        impl clap::ValueEnum for $name {
+            fn value_variants<'a>() -> &'a [Self] { Self::ALL }
+            fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+                Some(clap::builder::PossibleValue::new(self.as_str()))
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// `spec.target.type`.
+    TargetType { Api = "api", Application = "application", Policy = "policy", Terraform = "terraform" }
+);
+string_enum!(
+    /// `spec.request.impactAssessment`, ordered low to critical.
+    Impact { Low = "low", Medium = "medium", High = "high", Critical = "critical" }
+);
+string_enum!(
+    /// `status.state` (SPEC §5).
+    State {
+        Pending = "pending",
+        Approved = "approved",
+        Rejected = "rejected",
+        Deploying = "deploying",
+        Deployed = "deployed",
+        Failed = "failed",
+        Cancelled = "cancelled",
+    }
+);
+string_enum!(
+    /// `status.history[].action`.
+    Action {
+        Created = "created",
+        Approved = "approved",
+        Rejected = "rejected",
+        Cancelled = "cancelled",
+        Deploying = "deploying",
+        Deployed = "deployed",
+        Failed = "failed",
+    }
+);
+
+impl State {
+    /// deployed, rejected and cancelled end a request.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, State::Deployed | State::Rejected | State::Cancelled)
+    }
+}
+
+/// One PromotionRequest file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Ticket {
+    pub api_version: String,
+    pub kind: String,
+    pub metadata: Metadata,
+    pub spec: Spec,
+    pub status: Status,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Metadata {
+    pub id: RequestId,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    pub tenant: String,
+}
+
+/// What is being asked for. Approvals sign a digest of exactly this.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Spec {
+    pub target: Target,
+    pub request: RequestDetails,
+    pub pre_checks: PreChecks,
+    /// Only for `terraform` targets (SPEC §8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<PlanRef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Target {
+    #[serde(rename = "type")]
+    pub kind: TargetType,
+    pub name: String,
+    pub version: String,
+    pub source_environment: String,
+    pub target_environment: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RequestDetails {
+    pub justification: String,
+    pub release_notes: Option<String>,
+    pub impact_assessment: Impact,
+    pub rollback_plan: String,
+    pub scheduled_date: Option<DateTime<FixedOffset>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PreChecks {
+    pub staging_tests_passed: bool,
+    pub security_scan_passed: bool,
+    #[serde(default)]
+    pub performance_tests_passed: bool,
+    pub test_evidence_url: url::Url,
+}
+
+/// The plan a `terraform` request was approved for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PlanRef {
+    /// `sha256:<hex>` of the `terraform show -json` output.
+    pub json_sha256: String,
+    /// `sha256:<hex>` of the saved binary plan that deploy applies.
+    pub file_sha256: Option<String>,
+    /// Summary line, like `terraform plan`'s last line.
+    pub summary: String,
+    pub risk: Impact,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Status {
+    pub state: State,
+    pub history: Vec<HistoryEntry>,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<DateTime<Utc>>,
+    pub deployed_at: Option<DateTime<Utc>>,
+    pub rejected_by: Option<String>,
+    pub rejected_at: Option<DateTime<Utc>>,
+    pub rejection_reason: Option<String>,
+}
+
+/// One line of `status.history`. Optional fields are omitted when empty.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HistoryEntry {
+    pub action: Action,
+    pub at: DateTime<Utc>,
+    pub by: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// `sha256:<hex>` of the spec an `approved` entry approved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runner: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Reason given with `--break-glass` to deploy inside a freeze.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub break_glass: Option<String>,
+}
+
+impl HistoryEntry {
+    pub fn new(action: Action, at: DateTime<Utc>, by: &str) -> Self {
+        HistoryEntry {
+            action,
+            at,
+            by: by.to_string(),
+            comment: None,
+            digest: None,
+            runner: None,
+            job_id: None,
+            deployment_id: None,
+            error: None,
+            break_glass: None,
+        }
+    }
+}
+
+impl Ticket {
+    pub fn id(&self) -> RequestId {
+        self.metadata.id
+    }
+
+    /// `requests/prod/YYYY/MM/PR-YYYY-NNNN.yaml`, by `createdAt`.
+    pub fn path(&self) -> String {
+        ticket_path(self.metadata.id, self.metadata.created_at)
+    }
+
+    /// Parse a ticket file. `origin` names the file in errors.
+    pub fn from_yaml(bytes: &[u8], origin: &str) -> Result<Ticket> {
+        if bytes.len() > MAX_TICKET_BYTES {
+            return Err(Error::invalid(format!(
+                "{origin}: file is {} bytes, larger than the {MAX_TICKET_BYTES}-byte limit for a ticket",
+                bytes.len()
+            )));
+        }
+        let text = std::str::from_utf8(bytes)
+            .map_err(|_| Error::invalid(format!("{origin}: not valid UTF-8")))?;
+        let ticket: Ticket = serde_yaml_ng::from_str(text)
+            .map_err(|e| Error::invalid(format!("{origin}: {}", yaml_message(&e))))?;
+        ticket.check_envelope(origin)?;
+        Ok(ticket)
+    }
+
+    /// The file content ipr writes.
+    pub fn to_yaml(&self) -> String {
+        serde_yaml_ng::to_string(self).expect("a ticket always serializes")
+    }
+
+    fn check_envelope(&self, origin: &str) -> Result<()> {
+        if self.kind != KIND {
+            return Err(Error::invalid(format!(
+                "{origin}: kind: expected `{KIND}`, found `{}`",
+                self.kind
+            )));
+        }
+        let ok = self
+            .api_version
+            .rsplit_once('/')
+            .is_some_and(|(domain, v)| v == "v1" && !domain.is_empty());
+        if !ok {
+            return Err(Error::invalid(format!(
+                "{origin}: apiVersion: expected `<domain>/v1`, found `{}`",
+                self.api_version
+            )));
+        }
+        if self.status.history.is_empty() {
+            return Err(Error::invalid(format!(
+                "{origin}: status.history: must start with a `created` entry"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Distinct approvers (in order) since the request was created.
+    pub fn approvers(&self) -> Vec<&str> {
+        let mut seen: Vec<&str> = Vec::new();
+        for e in &self.status.history {
+            if e.action == Action::Approved && !seen.contains(&e.by.as_str()) {
+                seen.push(&e.by);
+            }
+        }
+        seen
+    }
+
+    /// The most recent history entry.
+    pub fn last_entry(&self) -> &HistoryEntry {
+        self.status
+            .history
+            .last()
+            .expect("a loaded ticket has at least its created entry")
+    }
+}
+
+/// Where the ticket with this ID created at this time lives.
+pub fn ticket_path(id: RequestId, created_at: DateTime<Utc>) -> String {
+    format!(
+        "requests/prod/{:04}/{:02}/{id}.yaml",
+        created_at.year(),
+        created_at.month()
+    )
+}
+
+/// `sha256:<hex>` of the canonical (JSON, fixed key order) form of the spec.
+pub fn spec_digest(spec: &Spec) -> String {
+    let canonical = serde_json::to_vec(spec).expect("a spec always serializes");
+    format!("sha256:{}", hex(&Sha256::digest(&canonical)))
+}
+
+/// Lower-case hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// serde_yaml's message, which names the key path and the line.
+pub(crate) fn yaml_message(e: &serde_yaml_ng::Error) -> String {
+    e.to_string()
+}
+
+/// Check what `ipr create` requires of a new request. Every problem is
+/// listed, so one run tells the user everything to fix.
+pub fn validate_new(spec: &Spec, tenant: &str, config: &Config) -> Result<()> {
+    let mut problems: Vec<String> = Vec::new();
+    let t = &spec.target;
+    for (key, value) in [
+        ("spec.target.name", &t.name),
+        ("spec.target.version", &t.version),
+        ("spec.target.sourceEnvironment", &t.source_environment),
+        ("spec.target.targetEnvironment", &t.target_environment),
+    ] {
+        if value.trim().is_empty() {
+            problems.push(format!("{key} must not be empty"));
+        }
+    }
+    if !t.source_environment.trim().is_empty() && t.source_environment == t.target_environment {
+        problems.push(format!(
+            "spec.target: source and target environment are both `{}`",
+            t.source_environment
+        ));
+    }
+    let r = &spec.request;
+    let len = r.justification.trim().chars().count();
+    if len < MIN_JUSTIFICATION {
+        problems.push(format!(
+            "spec.request.justification must be at least {MIN_JUSTIFICATION} characters (has {len})"
+        ));
+    }
+    if r.rollback_plan.trim().is_empty() {
+        problems.push("spec.request.rollbackPlan is required".into());
+    }
+    let p = &spec.pre_checks;
+    if !p.staging_tests_passed {
+        problems.push("spec.preChecks.stagingTestsPassed must be true to create a request".into());
+    }
+    if !p.security_scan_passed {
+        problems.push("spec.preChecks.securityScanPassed must be true to create a request".into());
+    }
+    if !matches!(p.test_evidence_url.scheme(), "http" | "https") {
+        problems.push(format!(
+            "spec.preChecks.testEvidenceUrl must be an http(s) URL, not `{}`",
+            p.test_evidence_url
+        ));
+    }
+    if !config.tenants.iter().any(|x| x == tenant) {
+        problems.push(format!(
+            "metadata.tenant `{tenant}` is not a tenant in .ipr/config.yaml (known: {})",
+            config.tenants.join(", ")
+        ));
+    }
+    if t.kind == TargetType::Terraform && spec.plan.is_none() {
+        problems.push("a terraform target needs a plan (spec.plan)".into());
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!("invalid request: {}", problems.join("; "))))
+    }
+}
+
+/// Parse an RFC 3339 date-time (`--scheduled`, `scheduledDate`).
+pub fn parse_datetime(s: &str, what: &str) -> Result<DateTime<FixedOffset>> {
+    DateTime::parse_from_rfc3339(s.trim()).map_err(|e| {
+        Error::invalid(format!("{what}: `{s}` is not an RFC 3339 date-time ({e})"))
+            .with_hint("write it like 2026-12-24T09:00:00Z")
+    })
+}
+
+/// Parse an http(s) URL (`--evidence-url`).
+pub fn parse_url(s: &str, what: &str) -> Result<url::Url> {
+    let u = url::Url::parse(s.trim())
+        .map_err(|e| Error::invalid(format!("{what}: `{s}` is not a URL ({e})")))?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return Err(Error::invalid(format!(
+            "{what}: `{s}` must be an http or https URL"
+        )));
+    }
+    Ok(u)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_parse_only_in_canonical_form() {
+        assert_eq!(
+            "PR-2026-0042".parse::<RequestId>().unwrap(),
+            RequestId::new(2026, 42)
+        );
+        assert_eq!(
+            "PR-2026-10000".parse::<RequestId>().unwrap().to_string(),
+            "PR-2026-10000"
+        );
+        for bad in [
+            "PR-1",
+            "../x",
+            "PR-2026-042",
+            "PR-2026-00042",
+            "PR-2026-0000",
+            "pr-2026-0001",
+            "PR-2026-0001.yaml",
+            "PR-2026-0001/../x",
+            "PR-26-0001",
+            "PR-2026-99999999999",
+            "",
+        ] {
+            assert!(bad.parse::<RequestId>().is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn path_follows_created_at() {
+        let at = DateTime::parse_from_rfc3339("2024-12-23T10:30:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(
+            ticket_path(RequestId::new(2024, 3), at),
+            "requests/prod/2024/12/PR-2024-0003.yaml"
+        );
+    }
+}

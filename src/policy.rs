@@ -1,0 +1,121 @@
+//! Who may do what (SPEC §4): the role table, anti-self-approval, quorum.
+//!
+//! Every check returns `Ok(())` or a permission error (exit 3) that says
+//! which rule refused and why, so the CLI and `ipr verify` report the same.
+
+use crate::config::{Config, Role, User};
+use crate::error::{Error, Result};
+use crate::model::Ticket;
+
+/// What an actor wants to do with a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Capability {
+    Create,
+    Review,
+    Deploy,
+    Cancel,
+    View,
+}
+
+impl Capability {
+    fn verb(self) -> &'static str {
+        match self {
+            Capability::Create => "create requests",
+            Capability::Review => "approve or reject requests",
+            Capability::Deploy => "deploy requests",
+            Capability::Cancel => "cancel requests",
+            Capability::View => "view requests",
+        }
+    }
+}
+
+fn known<'c>(config: &'c Config, actor: &str) -> Result<&'c User> {
+    config.user(actor).ok_or_else(|| {
+        Error::permission(format!(
+            "{actor} is not a user in .ipr/config.yaml and has no rights"
+        ))
+        .with_hint("an admin adds you under `users:` in .ipr/config.yaml")
+    })
+}
+
+fn in_tenant(user: &User, tenant: &str) -> bool {
+    user.tenants.iter().any(|t| t == tenant)
+}
+
+fn denied(actor: &str, role: Role, cap: Capability, why: &str) -> Error {
+    Error::permission(format!(
+        "{actor} ({}) may not {} {why}",
+        role.as_str(),
+        cap.verb()
+    ))
+}
+
+/// May `actor` create a request for `tenant`?
+pub fn check_create(config: &Config, actor: &str, tenant: &str) -> Result<()> {
+    let user = known(config, actor)?;
+    match user.role {
+        Role::Admin => Ok(()),
+        Role::Devops | Role::TenantAdmin if in_tenant(user, tenant) => Ok(()),
+        Role::Viewer => Err(denied(actor, user.role, Capability::Create, "at all")),
+        role => Err(denied(
+            actor,
+            role,
+            Capability::Create,
+            &format!("for tenant {tenant}"),
+        )),
+    }
+}
+
+/// May `actor` do `cap` on an existing request?
+pub fn check(config: &Config, actor: &str, cap: Capability, ticket: &Ticket) -> Result<()> {
+    let user = known(config, actor)?;
+    let tenant = ticket.metadata.tenant.as_str();
+    let own = ticket.metadata.created_by == actor;
+    let id = ticket.id();
+    let allowed = match (user.role, cap) {
+        (Role::Admin, _) => true,
+        (Role::TenantAdmin, _) => in_tenant(user, tenant),
+        (Role::Devops, Capability::Create | Capability::Deploy) => in_tenant(user, tenant),
+        (Role::Devops, Capability::Cancel | Capability::View) => own,
+        (Role::Devops, Capability::Review) => false,
+        (Role::Viewer, Capability::View) => in_tenant(user, tenant),
+        (Role::Viewer, _) => false,
+    };
+    if !allowed {
+        let why = match (user.role, cap) {
+            (Role::Viewer, c) if c != Capability::View => "at all".to_string(),
+            (Role::Devops, Capability::Review) => "at all".to_string(),
+            (Role::Devops, Capability::Cancel | Capability::View) => {
+                format!("{id}: it was created by {}", ticket.metadata.created_by)
+            }
+            _ => format!("{id}: it belongs to tenant {tenant}"),
+        };
+        return Err(denied(actor, user.role, cap, &why));
+    }
+    if cap == Capability::Review {
+        if own {
+            return Err(Error::permission(format!(
+                "{actor} created {id} and may not review it (no self-approval)"
+            ))
+            .with_hint("ask another tenant admin or an admin to review it"));
+        }
+        if ticket.approvers().contains(&actor) {
+            return Err(Error::permission(format!(
+                "{actor} has already approved {id} (one approval per person)"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Is the request visible to `actor`? (no error: for filtering lists)
+pub fn can_view(config: &Config, actor: &str, ticket: &Ticket) -> bool {
+    check(config, actor, Capability::View, ticket).is_ok()
+}
+
+/// Approvals the request needs before it is `approved`.
+pub fn required_approvals(config: &Config, ticket: &Ticket) -> u32 {
+    config
+        .approvals
+        .required(ticket.spec.request.impact_assessment)
+}

@@ -1,0 +1,1 @@
+//! AWX runner (in progress).

@@ -1,0 +1,457 @@
+//! Tickets and config in git, read and written through git2.
+//!
+//! Reads come from the committed tree of the current branch, never from the
+//! working tree, so what ipr acts on is what history records. Each write is
+//! one commit that touches one file, built by re-writing only the trees on
+//! that file's path, and the branch moves only if it still points where the
+//! action started (compare-and-swap); the file in the working tree and its
+//! index entry are then brought in line with the new commit.
+
+pub mod signing;
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use git2::{ObjectType, Oid, Repository, Tree};
+
+use crate::config::{Config, CONFIG_PATH};
+use crate::error::{Error, Result};
+use crate::model::{RequestId, Ticket};
+
+pub use signing::SignMode;
+
+/// Root of all tickets inside the gitops repo.
+pub const REQUESTS_ROOT: &str = "requests/prod";
+
+/// Trailer keys of every ipr commit.
+pub const TRAILER_ACTION: &str = "Ipr-Action";
+pub const TRAILER_REQUEST: &str = "Ipr-Request";
+pub const TRAILER_ACTOR: &str = "Ipr-Actor";
+
+/// Who is acting: `git config user.name` / `user.email`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub name: String,
+    pub email: String,
+}
+
+/// A gitops repository.
+pub struct Store {
+    repo: Repository,
+}
+
+/// One file change to commit.
+pub struct Change<'a> {
+    /// The commit the change was computed from; the branch must still be here.
+    pub parent: Option<Oid>,
+    /// Path inside the repo, `/`-separated.
+    pub path: &'a str,
+    pub content: &'a [u8],
+    /// Verb for the subject and the `Ipr-Action` trailer.
+    pub action: &'a str,
+    /// What the change is about: a request ID, or `config`.
+    pub subject: &'a str,
+    pub actor: &'a Identity,
+    pub time: DateTime<Utc>,
+    pub sign: SignMode,
+}
+
+/// A ticket file found in a tree.
+pub struct TicketFile {
+    pub path: String,
+    pub bytes: Vec<u8>,
+}
+
+impl Store {
+    /// Open the repository at `path`, or discover it from the current
+    /// directory like git does.
+    pub fn open(path: Option<&Path>) -> Result<Store> {
+        let start = match path {
+            Some(p) => p.to_path_buf(),
+            None => std::env::current_dir()?,
+        };
+        if !start.exists() {
+            return Err(Error::not_found(format!(
+                "{}: no such directory",
+                start.display()
+            )));
+        }
+        let repo = Repository::discover(&start).map_err(|_| {
+            Error::not_found(format!(
+                "not a git repository (or any parent up to /): {}",
+                start.display()
+            ))
+            .with_hint("run `git init` and `ipr init`, or pass -C PATH to a gitops repo")
+        })?;
+        Ok(Store { repo })
+    }
+
+    pub fn repo(&self) -> &Repository {
+        &self.repo
+    }
+
+    /// The working tree root, if the repository has one.
+    pub fn workdir(&self) -> Option<&Path> {
+        self.repo.workdir()
+    }
+
+    /// Full name of the current branch (`refs/heads/main`).
+    pub fn branch(&self) -> Result<String> {
+        if self.repo.head_detached().unwrap_or(false) {
+            return Err(Error::other("HEAD is detached; ipr commits to a branch")
+                .with_hint("check out a branch first, e.g. `git switch main`"));
+        }
+        let head = self.repo.find_reference("HEAD")?;
+        match head.symbolic_target().ok().flatten() {
+            Some(name) => Ok(name.to_string()),
+            None => Err(Error::other("HEAD does not name a branch")),
+        }
+    }
+
+    /// The commit at the tip of the current branch; `None` on an unborn branch.
+    pub fn head(&self) -> Result<Option<Oid>> {
+        let branch = self.branch()?;
+        match self.repo.refname_to_id(&branch) {
+            Ok(oid) => Ok(Some(oid)),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The acting user from git config.
+    pub fn identity(&self) -> Result<Identity> {
+        let cfg = self.repo.config()?;
+        let email = cfg.get_string("user.email").ok().filter(|s| !s.trim().is_empty());
+        let Some(email) = email else {
+            return Err(Error::not_found("git config user.email is not set; ipr acts as that user")
+                .with_hint("git config user.email you@example.com"));
+        };
+        let name = cfg
+            .get_string("user.name")
+            .ok()
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| email.clone());
+        Ok(Identity {
+            name,
+            email: email.trim().to_string(),
+        })
+    }
+
+    fn tree_at(&self, at: Option<Oid>) -> Result<Option<Tree<'_>>> {
+        match at {
+            None => Ok(None),
+            Some(oid) => Ok(Some(self.repo.find_commit(oid)?.tree()?)),
+        }
+    }
+
+    /// The bytes of a file in the commit `at`, if it has it.
+    pub fn read(&self, at: Option<Oid>, path: &str) -> Result<Option<Vec<u8>>> {
+        let Some(tree) = self.tree_at(at)? else {
+            return Ok(None);
+        };
+        read_in_tree(&self.repo, &tree, path)
+    }
+
+    /// `.ipr/config.yaml` as committed at `at`.
+    pub fn config(&self, at: Option<Oid>) -> Result<Config> {
+        match self.read(at, CONFIG_PATH)? {
+            Some(bytes) => Config::from_yaml(&bytes, CONFIG_PATH),
+            None => Err(Error::not_found(format!(
+                "{CONFIG_PATH} is not committed on this branch; this is not an ipr gitops repo yet"
+            ))
+            .with_hint("run `ipr init --tenant NAME --admin EMAIL` to set it up")),
+        }
+    }
+
+    /// The ticket with this ID at `at`.
+    pub fn ticket(&self, at: Option<Oid>, id: RequestId) -> Result<Ticket> {
+        let Some(tree) = self.tree_at(at)? else {
+            return Err(not_found(id));
+        };
+        let year = format!("{REQUESTS_ROOT}/{:04}", id.year);
+        let name = format!("{id}.yaml");
+        for month in subtrees(&self.repo, &tree, &year)? {
+            let path = format!("{year}/{month}/{name}");
+            if let Some(bytes) = read_in_tree(&self.repo, &tree, &path)? {
+                let ticket = Ticket::from_yaml(&bytes, &path)?;
+                if ticket.id() != id {
+                    return Err(Error::invalid(format!(
+                        "{path}: metadata.id is {}, not {id}",
+                        ticket.id()
+                    )));
+                }
+                return Ok(ticket);
+            }
+        }
+        Err(not_found(id))
+    }
+
+    /// Every ticket file at `at`, in path order (so by year, month, number).
+    pub fn ticket_files(&self, at: Option<Oid>) -> Result<Vec<TicketFile>> {
+        let Some(tree) = self.tree_at(at)? else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for year in subtrees(&self.repo, &tree, REQUESTS_ROOT)? {
+            let ydir = format!("{REQUESTS_ROOT}/{year}");
+            for month in subtrees(&self.repo, &tree, &ydir)? {
+                let mdir = format!("{ydir}/{month}");
+                let Some(t) = subtree(&self.repo, &tree, &mdir)? else {
+                    continue;
+                };
+                for entry in t.iter() {
+                    let Ok(name) = entry.name() else { continue };
+                    if entry.kind() != Some(ObjectType::Blob) || !name.ends_with(".yaml") {
+                        continue;
+                    }
+                    let blob = self.repo.find_blob(entry.id())?;
+                    out.push(TicketFile {
+                        path: format!("{mdir}/{name}"),
+                        bytes: blob.content().to_vec(),
+                    });
+                }
+            }
+        }
+        out.sort_by(|a, b| natural_key(&a.path).cmp(&natural_key(&b.path)));
+        Ok(out)
+    }
+
+    /// The next free ID of `year`: one more than the highest in the repo.
+    pub fn next_id(&self, at: Option<Oid>, year: i32) -> Result<RequestId> {
+        let Some(tree) = self.tree_at(at)? else {
+            return Ok(RequestId::new(year, 1));
+        };
+        let ydir = format!("{REQUESTS_ROOT}/{year:04}");
+        let mut max = 0;
+        for month in subtrees(&self.repo, &tree, &ydir)? {
+            if let Some(t) = subtree(&self.repo, &tree, &format!("{ydir}/{month}"))? {
+                for entry in t.iter() {
+                    let id = entry
+                        .name()
+                        .ok()
+                        .and_then(|n| n.strip_suffix(".yaml"))
+                        .and_then(|n| n.parse::<RequestId>().ok());
+                    if let Some(id) = id.filter(|id| id.year == year) {
+                        max = max.max(id.number);
+                    }
+                }
+            }
+        }
+        Ok(RequestId::new(year, max + 1))
+    }
+
+    /// Hold the repository's ipr lock for the life of the returned guard, so
+    /// two ipr processes on one clone take turns (released if killed).
+    pub fn lock(&self) -> Result<fs::File> {
+        let path = self.repo.path().join("ipr.lock");
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| Error::other(format!("{}: {e}", path.display())))?;
+        file.lock()
+            .map_err(|e| Error::other(format!("{}: cannot lock: {e}", path.display())))?;
+        Ok(file)
+    }
+
+    /// Refuse to overwrite uncommitted edits to the file a change will write.
+    pub fn check_clean(&self, path: &str, at: Option<Oid>) -> Result<()> {
+        let Some(workdir) = self.repo.workdir() else {
+            return Ok(());
+        };
+        let committed = self.read(at, path)?;
+        let on_disk = match fs::read(workdir.join(path)) {
+            Ok(b) => Some(b),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(Error::other(format!("{path}: {e}"))),
+        };
+        let staged = self.repo.index()?.get_path(Path::new(path), 0).map(|e| e.id);
+        let committed_id = match &committed {
+            Some(b) => Some(Oid::hash_object(ObjectType::Blob, b)?),
+            None => None,
+        };
+        let disk_ok = on_disk.is_none() || on_disk == committed;
+        let index_ok = staged.is_none() || staged == committed_id;
+        if disk_ok && index_ok {
+            Ok(())
+        } else {
+            Err(Error::other(format!(
+                "{path} has local changes that are not committed; ipr will not overwrite them"
+            ))
+            .with_hint(format!(
+                "commit them, or discard them with `git restore --staged --worktree {path}`"
+            )))
+        }
+    }
+
+    /// Make one commit that sets `change.path` to `change.content`, move the
+    /// branch to it if it is still at `change.parent`, and update that file in
+    /// the working tree and index.
+    pub fn commit(&self, change: &Change<'_>) -> Result<Oid> {
+        check_repo_path(change.path)?;
+        let branch = self.branch()?;
+        let parent = match change.parent {
+            Some(oid) => Some(self.repo.find_commit(oid)?),
+            None => None,
+        };
+        let base = match &parent {
+            Some(c) => Some(c.tree()?),
+            None => None,
+        };
+        let blob = self.repo.blob(change.content)?;
+        let parts: Vec<&str> = change.path.split('/').collect();
+        let tree_id = write_path(&self.repo, base.as_ref(), &parts, blob)?;
+        let tree = self.repo.find_tree(tree_id)?;
+
+        let when = git2::Time::new(change.time.timestamp(), 0);
+        let sig = git2::Signature::new(&change.actor.name, &change.actor.email, &when)?;
+        let message = commit_message(change.action, change.subject, &change.actor.email);
+        let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+        let buffer = self
+            .repo
+            .commit_create_buffer(&sig, &sig, &message, &tree, &parents)?;
+        let buffer = std::str::from_utf8(&buffer)
+            .map_err(|_| Error::other("commit buffer is not UTF-8"))?
+            .to_string();
+        let oid = match signing::sign(&self.repo, &buffer, change.sign)? {
+            Some(signature) => self.repo.commit_signed(&buffer, &signature, None)?,
+            None => self.repo.odb()?.write(ObjectType::Commit, buffer.as_bytes())?,
+        };
+
+        let log = format!("{}: {} {}", "ipr", change.action, change.subject);
+        let moved = match change.parent {
+            Some(old) => self.repo.reference_matching(&branch, oid, true, old, &log),
+            None => self.repo.reference(&branch, oid, false, &log),
+        };
+        moved.map_err(|e| {
+            Error::conflict(format!(
+                "{branch} moved while this action was being made ({}); nothing was changed",
+                e.message()
+            ))
+            .with_hint("run the command again")
+        })?;
+        self.sync_workdir(change.path, change.content)?;
+        Ok(oid)
+    }
+
+    /// Write the file into the working tree and its entry into the index.
+    fn sync_workdir(&self, path: &str, content: &[u8]) -> Result<()> {
+        let Some(workdir) = self.repo.workdir() else {
+            return Ok(());
+        };
+        let full = workdir.join(path);
+        write_atomic(&full, content)?;
+        let mut index = self.repo.index()?;
+        index.add_path(Path::new(path))?;
+        index.write()?;
+        Ok(())
+    }
+}
+
+fn not_found(id: RequestId) -> Error {
+    Error::not_found(format!("no request {id} on this branch"))
+        .with_hint("`ipr list` shows the requests you can see")
+}
+
+/// The commit message of an ipr action, with its trailers.
+pub fn commit_message(action: &str, subject: &str, actor: &str) -> String {
+    format!(
+        "ipr: {action} {subject}\n\n{TRAILER_ACTION}: {action}\n{TRAILER_REQUEST}: {subject}\n{TRAILER_ACTOR}: {actor}\n"
+    )
+}
+
+/// Paths ipr writes are plain relative paths with no `.`/`..` parts.
+fn check_repo_path(path: &str) -> Result<()> {
+    let ok = !path.is_empty()
+        && path
+            .split('/')
+            .all(|p| !p.is_empty() && p != "." && p != ".." && !p.contains('\\'));
+    if ok && !path.starts_with(".git/") {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!("refusing to write path `{path}`")))
+    }
+}
+
+fn subtree<'r>(repo: &'r Repository, tree: &Tree<'r>, path: &str) -> Result<Option<Tree<'r>>> {
+    match tree.get_path(Path::new(path)) {
+        Ok(entry) if entry.kind() == Some(ObjectType::Tree) => {
+            Ok(Some(repo.find_tree(entry.id())?))
+        }
+        Ok(_) => Ok(None),
+        Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Names of the directories directly under `path`, sorted.
+fn subtrees(repo: &Repository, tree: &Tree<'_>, path: &str) -> Result<Vec<String>> {
+    let Some(t) = subtree(repo, tree, path)? else {
+        return Ok(Vec::new());
+    };
+    let mut names: Vec<String> = t
+        .iter()
+        .filter(|e| e.kind() == Some(ObjectType::Tree))
+        .filter_map(|e| e.name().ok().map(str::to_string))
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+fn read_in_tree(repo: &Repository, tree: &Tree<'_>, path: &str) -> Result<Option<Vec<u8>>> {
+    match tree.get_path(Path::new(path)) {
+        Ok(entry) if entry.kind() == Some(ObjectType::Blob) => {
+            Ok(Some(repo.find_blob(entry.id())?.content().to_vec()))
+        }
+        Ok(_) => Ok(None),
+        Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Insert `blob` at `parts` under `base`, re-writing only the trees on the
+/// path; returns the new root tree.
+fn write_path(repo: &Repository, base: Option<&Tree<'_>>, parts: &[&str], blob: Oid) -> Result<Oid> {
+    let mut builder = repo.treebuilder(base)?;
+    let (first, rest) = parts.split_first().expect("path has at least one part");
+    if rest.is_empty() {
+        builder.insert(first, blob, 0o100644)?;
+    } else {
+        let sub = match base.and_then(|t| t.get_name(first)) {
+            Some(entry) if entry.kind() == Some(ObjectType::Tree) => {
+                Some(repo.find_tree(entry.id())?)
+            }
+            Some(_) => {
+                return Err(Error::other(format!(
+                    "`{first}` is a file in the repository, expected a directory"
+                )))
+            }
+            None => None,
+        };
+        let id = write_path(repo, sub.as_ref(), rest, blob)?;
+        builder.insert(first, id, 0o040000)?;
+    }
+    Ok(builder.write()?)
+}
+
+/// Write through a temporary file in the same directory and rename, so a
+/// reader never sees half a file.
+pub fn write_atomic(path: &Path, content: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(content)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path)
+        .map_err(|e| Error::other(format!("{}: {}", path.display(), e.error)))?;
+    Ok(())
+}
+
+/// Sort key that orders PR-2026-9999 before PR-2026-10000.
+fn natural_key(path: &str) -> (String, usize, String) {
+    let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+    (dir.to_string(), name.len(), name.to_string())
+}
