@@ -105,7 +105,11 @@ impl Default for Approvals {
 impl Approvals {
     /// How many distinct approvals a request of this impact needs.
     pub fn required(&self, impact: Impact) -> u32 {
-        self.impact.get(&impact).copied().unwrap_or(self.default).max(1)
+        self.impact
+            .get(&impact)
+            .copied()
+            .unwrap_or(self.default)
+            .max(1)
     }
 
     /// `expireAfter` as a duration.
@@ -187,8 +191,8 @@ impl Config {
         }
         let text = std::str::from_utf8(bytes)
             .map_err(|_| Error::invalid(format!("{origin}: not valid UTF-8")))?;
-        let config: Config = serde_yaml_ng::from_str(text)
-            .map_err(|e| Error::invalid(format!("{origin}: {e}")))?;
+        let config: Config =
+            serde_yaml_ng::from_str(text).map_err(|e| Error::invalid(format!("{origin}: {e}")))?;
         config.check(origin)?;
         Ok(config)
     }

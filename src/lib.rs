@@ -4,6 +4,8 @@
 //! `policy` (pure rules) → `store` (git2) and `runner`. `model` and `config`
 //! are the data every layer shares.
 
+pub mod action;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod error;

@@ -80,7 +80,8 @@ impl Serialize for RequestId {
 impl<'de> Deserialize<'de> for RequestId {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        s.parse().map_err(|e: Error| serde::de::Error::custom(e.message()))
+        s.parse()
+            .map_err(|e: Error| serde::de::Error::custom(e.message()))
     }
 }
 
@@ -455,7 +456,10 @@ pub fn validate_new(spec: &Spec, tenant: &str, config: &Config) -> Result<()> {
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(Error::invalid(format!("invalid request: {}", problems.join("; "))))
+        Err(Error::invalid(format!(
+            "invalid request: {}",
+            problems.join("; ")
+        )))
     }
 }
 

@@ -119,3 +119,16 @@ pub fn required_approvals(config: &Config, ticket: &Ticket) -> u32 {
         .approvals
         .required(ticket.spec.request.impact_assessment)
 }
+
+/// Changing `.ipr/` is an admin action.
+pub fn check_admin(config: &Config, actor: &str) -> Result<()> {
+    let user = known(config, actor)?;
+    if user.role == Role::Admin {
+        Ok(())
+    } else {
+        Err(Error::permission(format!(
+            "{actor} ({}) may not change .ipr/: only admins may",
+            user.role.as_str()
+        )))
+    }
+}

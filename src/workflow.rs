@@ -78,7 +78,7 @@ impl Transition {
     }
 
     /// States this transition may start from.
-    fn from_states(&self) -> &'static [State] {
+    fn allowed_states(&self) -> &'static [State] {
         match self {
             Transition::Approve { .. } | Transition::Reject { .. } => &[State::Pending],
             Transition::Cancel { .. } => &[State::Pending, State::Approved],
@@ -133,8 +133,12 @@ pub fn apply(
     policy::check(config, actor, transition.capability(), ticket)?;
     let state = ticket.status.state;
     let id = ticket.id();
-    if !transition.from_states().contains(&state) {
-        let allowed: Vec<&str> = transition.from_states().iter().map(|s| s.as_str()).collect();
+    if !transition.allowed_states().contains(&state) {
+        let allowed: Vec<&str> = transition
+            .allowed_states()
+            .iter()
+            .map(|s| s.as_str())
+            .collect();
         return Err(Error::conflict(format!(
             "cannot {} {id}: it is {state} (only {} requests can be {})",
             transition.verb(),

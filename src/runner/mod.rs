@@ -50,9 +50,13 @@ pub struct Launched {
 /// How a job ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    Succeeded { deployment_id: Option<String> },
+    Succeeded {
+        deployment_id: Option<String>,
+    },
     /// The runner's reason, already trimmed to a bounded size.
-    Failed { reason: String },
+    Failed {
+        reason: String,
+    },
 }
 
 /// One way of deploying.

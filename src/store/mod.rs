@@ -123,10 +123,15 @@ impl Store {
     /// The acting user from git config.
     pub fn identity(&self) -> Result<Identity> {
         let cfg = self.repo.config()?;
-        let email = cfg.get_string("user.email").ok().filter(|s| !s.trim().is_empty());
+        let email = cfg
+            .get_string("user.email")
+            .ok()
+            .filter(|s| !s.trim().is_empty());
         let Some(email) = email else {
-            return Err(Error::not_found("git config user.email is not set; ipr acts as that user")
-                .with_hint("git config user.email you@example.com"));
+            return Err(Error::not_found(
+                "git config user.email is not set; ipr acts as that user",
+            )
+            .with_hint("git config user.email you@example.com"));
         };
         let name = cfg
             .get_string("user.name")
@@ -214,7 +219,7 @@ impl Store {
                 }
             }
         }
-        out.sort_by(|a, b| natural_key(&a.path).cmp(&natural_key(&b.path)));
+        out.sort_by_key(|f| natural_key(&f.path));
         Ok(out)
     }
 
@@ -268,7 +273,11 @@ impl Store {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(Error::other(format!("{path}: {e}"))),
         };
-        let staged = self.repo.index()?.get_path(Path::new(path), 0).map(|e| e.id);
+        let staged = self
+            .repo
+            .index()?
+            .get_path(Path::new(path), 0)
+            .map(|e| e.id);
         let committed_id = match &committed {
             Some(b) => Some(Oid::hash_object(ObjectType::Blob, b)?),
             None => None,
@@ -318,7 +327,10 @@ impl Store {
             .to_string();
         let oid = match signing::sign(&self.repo, &buffer, change.sign)? {
             Some(signature) => self.repo.commit_signed(&buffer, &signature, None)?,
-            None => self.repo.odb()?.write(ObjectType::Commit, buffer.as_bytes())?,
+            None => self
+                .repo
+                .odb()?
+                .write(ObjectType::Commit, buffer.as_bytes())?,
         };
 
         let log = format!("{}: {} {}", "ipr", change.action, change.subject);
@@ -356,11 +368,14 @@ fn not_found(id: RequestId) -> Error {
         .with_hint("`ipr list` shows the requests you can see")
 }
 
-/// The commit message of an ipr action, with its trailers.
+/// The commit message of an ipr action, with its trailers. `subject` is a
+/// request ID (which gets an `Ipr-Request` trailer) or a file path.
 pub fn commit_message(action: &str, subject: &str, actor: &str) -> String {
-    format!(
-        "ipr: {action} {subject}\n\n{TRAILER_ACTION}: {action}\n{TRAILER_REQUEST}: {subject}\n{TRAILER_ACTOR}: {actor}\n"
-    )
+    let request = match subject.parse::<RequestId>() {
+        Ok(id) => format!("{TRAILER_REQUEST}: {id}\n"),
+        Err(_) => String::new(),
+    };
+    format!("ipr: {action} {subject}\n\n{TRAILER_ACTION}: {action}\n{request}{TRAILER_ACTOR}: {actor}\n")
 }
 
 /// Paths ipr writes are plain relative paths with no `.`/`..` parts.
@@ -414,7 +429,12 @@ fn read_in_tree(repo: &Repository, tree: &Tree<'_>, path: &str) -> Result<Option
 
 /// Insert `blob` at `parts` under `base`, re-writing only the trees on the
 /// path; returns the new root tree.
-fn write_path(repo: &Repository, base: Option<&Tree<'_>>, parts: &[&str], blob: Oid) -> Result<Oid> {
+fn write_path(
+    repo: &Repository,
+    base: Option<&Tree<'_>>,
+    parts: &[&str],
+    blob: Oid,
+) -> Result<Oid> {
     let mut builder = repo.treebuilder(base)?;
     let (first, rest) = parts.split_first().expect("path has at least one part");
     if rest.is_empty() {
@@ -454,4 +474,75 @@ pub fn write_atomic(path: &Path, content: &[u8]) -> Result<()> {
 fn natural_key(path: &str) -> (String, usize, String) {
     let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
     (dir.to_string(), name.len(), name.to_string())
+}
+
+/// One commit that changed a file.
+#[derive(Debug, Clone)]
+pub struct FileCommit {
+    pub id: Oid,
+    pub author: Identity,
+    pub time: DateTime<Utc>,
+    pub summary: String,
+    /// The `Ipr-Action` trailer, if the commit has one.
+    pub action: Option<String>,
+    /// The signature and signed payload, if the commit is signed.
+    pub signature: Option<(String, String)>,
+}
+
+impl Store {
+    /// Commits reachable from `at` that changed `path`, newest first.
+    pub fn file_history(&self, at: Option<Oid>, path: &str) -> Result<Vec<FileCommit>> {
+        let Some(head) = at else {
+            return Ok(Vec::new());
+        };
+        let mut walk = self.repo.revwalk()?;
+        walk.push(head)?;
+        walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::TIME)?;
+        let entry_of = |tree: &Tree<'_>| tree.get_path(Path::new(path)).ok().map(|e| e.id());
+        let mut out = Vec::new();
+        for oid in walk {
+            let commit = self.repo.find_commit(oid?)?;
+            let mine = entry_of(&commit.tree()?);
+            let before = match commit.parent(0) {
+                Ok(p) => entry_of(&p.tree()?),
+                Err(_) => None,
+            };
+            if mine == before {
+                continue;
+            }
+            out.push(self.describe_commit(&commit)?);
+        }
+        Ok(out)
+    }
+
+    fn describe_commit(&self, commit: &git2::Commit<'_>) -> Result<FileCommit> {
+        let author = commit.author();
+        let message = commit.message().unwrap_or("");
+        let action = message.lines().find_map(|l| {
+            l.strip_prefix(TRAILER_ACTION)
+                .and_then(|r| r.strip_prefix(':'))
+                .map(|v| v.trim().to_string())
+        });
+        let signature = self
+            .repo
+            .extract_signature(&commit.id(), None)
+            .ok()
+            .and_then(|(sig, data)| {
+                Some((
+                    std::str::from_utf8(&sig).ok()?.to_string(),
+                    std::str::from_utf8(&data).ok()?.to_string(),
+                ))
+            });
+        Ok(FileCommit {
+            id: commit.id(),
+            author: Identity {
+                name: author.name().unwrap_or("").to_string(),
+                email: author.email().unwrap_or("").to_string(),
+            },
+            time: DateTime::from_timestamp(author.when().seconds(), 0).unwrap_or_default(),
+            summary: commit.summary().ok().flatten().unwrap_or("").to_string(),
+            action,
+            signature,
+        })
+    }
 }

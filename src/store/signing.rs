@@ -159,11 +159,12 @@ impl Signer {
                 self.program,
                 first_error_line(&String::from_utf8_lossy(&out.stderr))
             ))
-            .with_hint("check `user.signingkey`: a key file, or `key::ssh-ed25519 …` held by ssh-agent"));
+            .with_hint(
+                "check `user.signingkey`: a key file, or `key::ssh-ed25519 …` held by ssh-agent",
+            ));
         }
-        let sig = std::fs::read_to_string(file.with_extension("sig")).map_err(|e| {
-            Error::other(format!("{} wrote no signature: {e}", self.program))
-        })?;
+        let sig = std::fs::read_to_string(file.with_extension("sig"))
+            .map_err(|e| Error::other(format!("{} wrote no signature: {e}", self.program)))?;
         Ok(sig)
     }
 }

@@ -1,0 +1,36 @@
+//! `ipr cancel`.
+
+use crate::action::{self, Options};
+use crate::error::Result;
+use crate::workflow::Transition;
+
+use super::Ctx;
+
+/// Cancel a pending or approved request.
+///
+/// A devops engineer cancels their own requests, a tenant admin any
+/// request of their tenant, an admin any request.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The request, e.g. PR-2026-0042.
+    #[arg(value_name = "ID")]
+    pub id: String,
+
+    /// Why it is cancelled.
+    #[arg(long, short = 'r', value_name = "TEXT")]
+    pub reason: Option<String>,
+
+    /// Sign the commit even if git config does not ask for it.
+    #[arg(long)]
+    pub sign: bool,
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
+    let id = super::parse_id(&args.id)?;
+    let store = ctx.store()?;
+    let t = Transition::Cancel {
+        reason: args.reason,
+    };
+    let done = action::transition(&store, id, &t, Options { sign: args.sign })?;
+    super::show::report(ctx, &done)
+}

@@ -1,0 +1,363 @@
+//! `ipr create`: file a new request.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use crate::action::{self, Options};
+use crate::error::{Error, Result};
+use crate::model::{
+    parse_datetime, parse_url, Impact, PreChecks, RequestDetails, Spec, Target, TargetType,
+};
+
+use super::output;
+use super::{Ctx, Format};
+
+/// File a new promotion request and commit it as yourself.
+///
+/// Give the request with flags, or with -f FILE holding a YAML document of
+/// the ticket's `spec` (target, request, preChecks) and optionally
+/// `tenant`. On a terminal, ipr asks for what is missing; with --no-input
+/// (or without a terminal) a missing value is an error (exit 6).
+///
+/// Prints the new ID, e.g. PR-2026-0042 (with --format json, the ticket).
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Example:
+  ipr create --type api --name payment-api --version 2.1.0 --tenant tenant-finance \\
+    --justification \"New PCI-DSS compliant payment flow\" --impact low \\
+    --rollback-plan \"Revert to v2.0.0 via emergency deploy\" \\
+    --staging-tests-passed --security-scan-passed \\
+    --evidence-url https://ci.example.com/pipeline/12345")]
+pub struct Args {
+    /// Read the request from a YAML file (`-` for stdin).
+    #[arg(short = 'f', long = "file", value_name = "FILE", conflicts_with_all = [
+        "kind", "name", "version", "source_env", "target_env", "justification",
+        "release_notes", "impact", "rollback_plan", "scheduled", "staging_tests_passed",
+        "security_scan_passed", "performance_tests_passed", "evidence_url"])]
+    pub file: Option<PathBuf>,
+
+    /// What is promoted.
+    #[arg(long = "type", value_name = "TYPE", value_enum)]
+    pub kind: Option<TargetType>,
+
+    /// Name of the API, application, policy or stack.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Version to promote.
+    #[arg(long, value_name = "VERSION")]
+    pub version: Option<String>,
+
+    /// Tenant the request belongs to [default: your only tenant].
+    #[arg(long, value_name = "TENANT")]
+    pub tenant: Option<String>,
+
+    /// Environment the version was tested in.
+    #[arg(long, value_name = "ENV", default_value = "staging")]
+    pub source_env: String,
+
+    /// Environment to promote to.
+    #[arg(long, value_name = "ENV", default_value = "prod")]
+    pub target_env: String,
+
+    /// Why this change is needed (at least 20 characters).
+    #[arg(long, value_name = "TEXT")]
+    pub justification: Option<String>,
+
+    /// Release notes (Markdown).
+    #[arg(long, value_name = "TEXT")]
+    pub release_notes: Option<String>,
+
+    /// Impact assessment; decides how many approvals are needed.
+    #[arg(long, value_name = "IMPACT", value_enum)]
+    pub impact: Option<Impact>,
+
+    /// How to undo the change (required).
+    #[arg(long, value_name = "TEXT")]
+    pub rollback_plan: Option<String>,
+
+    /// Not before this RFC 3339 date-time, e.g. 2026-12-24T09:00:00Z [default: ASAP].
+    #[arg(long, value_name = "DATETIME")]
+    pub scheduled: Option<String>,
+
+    /// Staging tests passed (required to create).
+    #[arg(long)]
+    pub staging_tests_passed: bool,
+
+    /// Security scan passed (required to create).
+    #[arg(long)]
+    pub security_scan_passed: bool,
+
+    /// Performance tests passed.
+    #[arg(long)]
+    pub performance_tests_passed: bool,
+
+    /// http(s) URL of the test evidence (CI run, report).
+    #[arg(long, value_name = "URL")]
+    pub evidence_url: Option<String>,
+
+    /// Sign the commit even if git config does not ask for it.
+    #[arg(long)]
+    pub sign: bool,
+}
+
+/// The `-f FILE` document.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SpecFile {
+    #[serde(default)]
+    tenant: Option<String>,
+    target: Target,
+    request: RequestDetails,
+    pre_checks: PreChecks,
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
+    let store = ctx.store()?;
+    // Read config and actor first: a repo that is not set up fails before prompting.
+    let snap = action::snapshot(&store)?;
+    let own_tenants = snap
+        .config
+        .user(&snap.actor.email)
+        .map(|u| u.tenants.clone())
+        .unwrap_or_default();
+    let mut ask = Asker::new(ctx);
+
+    let (spec, tenant) = match &args.file {
+        Some(path) => {
+            let file = read_spec_file(path)?;
+            let tenant = file.tenant.or(args.tenant.clone());
+            let spec = Spec {
+                target: file.target,
+                request: file.request,
+                pre_checks: file.pre_checks,
+                plan: None,
+            };
+            (Some(spec), tenant)
+        }
+        None => (spec_from_flags(&args, &mut ask)?, args.tenant.clone()),
+    };
+    let tenant = match tenant {
+        Some(t) => Some(t),
+        None if own_tenants.len() == 1 => Some(own_tenants[0].clone()),
+        None => ask.text("tenant", &snap.config.tenants)?,
+    };
+    ask.finish()?;
+    let tenant = tenant.expect("finish() refuses missing values");
+    let spec = spec.expect("finish() refuses missing values");
+
+    let done = action::create(&store, spec, &tenant, Options { sign: args.sign })?;
+    let t = &done.ticket;
+    match ctx.format {
+        Format::Table => {
+            ctx.note(format!(
+                "created {} for {} ({} approval{} needed) in {}",
+                t.id(),
+                t.metadata.tenant,
+                crate::policy::required_approvals(&done.config, t),
+                if crate::policy::required_approvals(&done.config, t) == 1 {
+                    ""
+                } else {
+                    "s"
+                },
+                t.path()
+            ));
+            output::print(&t.id().to_string())
+        }
+        f => output::print(&output::data(f, t)?),
+    }
+}
+
+fn read_spec_file(path: &PathBuf) -> Result<SpecFile> {
+    let name = path.display().to_string();
+    let bytes = if name == "-" {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)?;
+        buf
+    } else {
+        let meta = std::fs::metadata(path).map_err(|e| Error::not_found(format!("{name}: {e}")))?;
+        if meta.len() as usize > crate::model::MAX_TICKET_BYTES {
+            return Err(Error::invalid(format!(
+                "{name}: file is too large for a request"
+            )));
+        }
+        std::fs::read(path).map_err(|e| Error::other(format!("{name}: {e}")))?
+    };
+    if bytes.len() > crate::model::MAX_TICKET_BYTES {
+        return Err(Error::invalid(format!(
+            "{name}: input is too large for a request"
+        )));
+    }
+    let text =
+        std::str::from_utf8(&bytes).map_err(|_| Error::invalid(format!("{name}: not UTF-8")))?;
+    serde_yaml_ng::from_str(text).map_err(|e| Error::invalid(format!("{name}: {e}")))
+}
+
+/// Build the spec from flags, asking for what is missing. Returns `None`
+/// when something is missing and cannot be asked for; the asker then
+/// reports every missing value at once.
+fn spec_from_flags(args: &Args, ask: &mut Asker) -> Result<Option<Spec>> {
+    let kind = match args.kind {
+        Some(k) => Some(k),
+        None => ask.select("type", TargetType::ALL)?,
+    };
+    let name = ask.or_text("name", args.name.clone())?;
+    let version = ask.or_text("version", args.version.clone())?;
+    let justification = ask.or_text("justification", args.justification.clone())?;
+    let impact = match args.impact {
+        Some(i) => Some(i),
+        None => ask.select("impact", Impact::ALL)?,
+    };
+    let rollback = ask.or_text("rollback-plan", args.rollback_plan.clone())?;
+    let evidence = ask.or_text("evidence-url", args.evidence_url.clone())?;
+    let staging = args.staging_tests_passed || ask.confirm("staging tests passed?")?;
+    let security = args.security_scan_passed || ask.confirm("security scan passed?")?;
+    let performance = args.performance_tests_passed || ask.confirm("performance tests passed?")?;
+
+    let scheduled = args
+        .scheduled
+        .as_deref()
+        .map(|s| parse_datetime(s, "--scheduled"))
+        .transpose()?;
+    let evidence = evidence
+        .map(|e| parse_url(&e, "--evidence-url"))
+        .transpose()?;
+    let (
+        Some(kind),
+        Some(name),
+        Some(version),
+        Some(justification),
+        Some(impact),
+        Some(rollback),
+        Some(evidence),
+    ) = (
+        kind,
+        name,
+        version,
+        justification,
+        impact,
+        rollback,
+        evidence,
+    )
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Spec {
+        target: Target {
+            kind,
+            name,
+            version,
+            source_environment: args.source_env.clone(),
+            target_environment: args.target_env.clone(),
+        },
+        request: RequestDetails {
+            justification,
+            release_notes: args.release_notes.clone(),
+            impact_assessment: impact,
+            rollback_plan: rollback,
+            scheduled_date: scheduled,
+        },
+        pre_checks: PreChecks {
+            staging_tests_passed: staging,
+            security_scan_passed: security,
+            performance_tests_passed: performance,
+            test_evidence_url: evidence,
+        },
+        plan: None,
+    }))
+}
+
+/// Prompts on a terminal (dialoguer); otherwise collects what is missing.
+struct Asker {
+    interactive: bool,
+    missing: Vec<&'static str>,
+}
+
+impl Asker {
+    fn new(ctx: &Ctx) -> Asker {
+        let interactive =
+            !ctx.no_input && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+        Asker {
+            interactive,
+            missing: Vec::new(),
+        }
+    }
+
+    fn or_text(&mut self, flag: &'static str, given: Option<String>) -> Result<Option<String>> {
+        match given {
+            Some(v) => Ok(Some(v)),
+            None => self.text(flag, &[]),
+        }
+    }
+
+    fn text(&mut self, flag: &'static str, choices: &[String]) -> Result<Option<String>> {
+        if !self.interactive {
+            self.missing.push(flag);
+            return Ok(None);
+        }
+        if !choices.is_empty() {
+            let i = dialoguer::Select::new()
+                .with_prompt(flag)
+                .items(choices)
+                .default(0)
+                .interact()
+                .map_err(prompt_error)?;
+            return Ok(Some(choices[i].clone()));
+        }
+        let v: String = dialoguer::Input::new()
+            .with_prompt(flag)
+            .interact_text()
+            .map_err(prompt_error)?;
+        Ok(Some(v))
+    }
+
+    fn select<T: Copy + std::fmt::Display>(
+        &mut self,
+        flag: &'static str,
+        items: &[T],
+    ) -> Result<Option<T>> {
+        if !self.interactive {
+            self.missing.push(flag);
+            return Ok(None);
+        }
+        let labels: Vec<String> = items.iter().map(|i| i.to_string()).collect();
+        let i = dialoguer::Select::new()
+            .with_prompt(flag)
+            .items(&labels)
+            .default(0)
+            .interact()
+            .map_err(prompt_error)?;
+        Ok(Some(items[i]))
+    }
+
+    /// A yes/no question; without a terminal the answer is no (the flag
+    /// was not given), which validation then reports if it matters.
+    fn confirm(&mut self, question: &str) -> Result<bool> {
+        if !self.interactive {
+            return Ok(false);
+        }
+        dialoguer::Confirm::new()
+            .with_prompt(question)
+            .default(false)
+            .interact()
+            .map_err(prompt_error)
+    }
+
+    fn finish(&self) -> Result<()> {
+        if self.missing.is_empty() {
+            return Ok(());
+        }
+        let flags: Vec<String> = self.missing.iter().map(|f| format!("--{f}")).collect();
+        Err(Error::invalid(format!(
+            "missing {} (no terminal to ask, or --no-input)",
+            flags.join(", ")
+        ))
+        .with_hint("give them as flags, or use -f FILE; `ipr create --help` shows an example"))
+    }
+}
+
+fn prompt_error(e: dialoguer::Error) -> Error {
+    Error::other(format!("prompt: {e}"))
+}

@@ -1,0 +1,186 @@
+//! `ipr demo`: the whole workflow on a throwaway gitops repo.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+use crate::action::{self, Options};
+use crate::config::{Role, User};
+use crate::error::{Error, Result};
+use crate::store::Store;
+
+use super::{Cli, Ctx};
+
+/// Run the workflow end to end on a throwaway gitops repo: an admin sets
+/// it up, a devops engineer files a request, a tenant admin approves it.
+///
+/// Each step prints the command a user would type and its output.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Build the demo repo here and keep it [default: a temporary directory, removed after].
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+const ADMIN: &str = "ops-lead@example.com";
+const DEVOPS: &str = "pierre.durand@example.com";
+const TENANT_ADMIN: &str = "jean.dupont@example.com";
+const TENANT: &str = "tenant-finance";
+
+pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
+    super::only_table(ctx, "demo")?;
+    let (tmp, dir) = match args.dir {
+        Some(d) => {
+            std::fs::create_dir_all(&d)?;
+            (None, d)
+        }
+        None => {
+            let t = tempfile::Builder::new().prefix("ipr-demo-").tempdir()?;
+            let d = t.path().to_path_buf();
+            (Some(t), d)
+        }
+    };
+    let mut opts = git2::RepositoryInitOptions::new();
+    opts.initial_head("main");
+    git2::Repository::init_opts(&dir, &opts)?;
+    println!("# a throwaway gitops repo in {}\n", dir.display());
+
+    step(
+        &dir,
+        ADMIN,
+        "the platform admin sets the repo up",
+        &["init", "--tenant", TENANT, "--tenant", "tenant-retail"],
+    )?;
+    println!("# the admin adds a devops engineer and a tenant admin to .ipr/config.yaml");
+    as_user(&dir, ADMIN)?;
+    let store = Store::open(Some(&dir))?;
+    let mut config = store.config(store.head()?)?;
+    for (email, role) in [(DEVOPS, Role::Devops), (TENANT_ADMIN, Role::TenantAdmin)] {
+        config.users.insert(
+            email.to_string(),
+            User {
+                role,
+                tenants: vec![TENANT.to_string()],
+            },
+        );
+    }
+    action::update_config(&store, &config, Options::default())?;
+    println!();
+
+    step(
+        &dir,
+        DEVOPS,
+        "a devops engineer files a promotion",
+        &[
+            "create",
+            "--type",
+            "api",
+            "--name",
+            "payment-api",
+            "--version",
+            "2.1.0",
+            "--tenant",
+            TENANT,
+            "--impact",
+            "low",
+            "--justification",
+            "New PCI-DSS compliant payment flow",
+            "--release-notes=- Added 3DS2 authentication",
+            "--rollback-plan",
+            "Revert to v2.0.0 via emergency deploy",
+            "--staging-tests-passed",
+            "--security-scan-passed",
+            "--performance-tests-passed",
+            "--evidence-url",
+            "https://ci.example.com/pipeline/12345",
+        ],
+    )?;
+    let id = store
+        .ticket_files(store.head()?)?
+        .last()
+        .and_then(|f| {
+            f.path
+                .rsplit('/')
+                .next()
+                .map(|n| n.trim_end_matches(".yaml").to_string())
+        })
+        .ok_or_else(|| Error::other("demo: the request was not created"))?;
+
+    step(
+        &dir,
+        DEVOPS,
+        "the requester may not approve it",
+        &["approve", &id],
+    )
+    .or_else(expected)?;
+    step(
+        &dir,
+        TENANT_ADMIN,
+        "the tenant admin sees it in the review queue",
+        &["list", "--pending"],
+    )?;
+    step(
+        &dir,
+        TENANT_ADMIN,
+        "and approves it",
+        &["approve", &id, "--comment", "Approved after review"],
+    )?;
+    step(
+        &dir,
+        TENANT_ADMIN,
+        "the ticket, with its timeline",
+        &["show", &id],
+    )?;
+    step(
+        &dir,
+        TENANT_ADMIN,
+        "every step is a commit by the person who took it",
+        &["log", &id],
+    )?;
+
+    match tmp {
+        Some(t) => {
+            drop(t);
+            println!("# done; the demo repo was removed (keep one with `ipr demo --dir DIR`)");
+        }
+        None => println!("# done; the demo repo is in {}", dir.display()),
+    }
+    Ok(())
+}
+
+fn as_user(dir: &std::path::Path, email: &str) -> Result<()> {
+    let repo = git2::Repository::open(dir)?;
+    let mut cfg = repo.config()?.open_level(git2::ConfigLevel::Local)?;
+    cfg.set_str("user.email", email)?;
+    cfg.set_str("user.name", email.split('@').next().unwrap_or(email))?;
+    Ok(())
+}
+
+/// Print and run one ipr command as `email`.
+fn step(dir: &std::path::Path, email: &str, what: &str, args: &[&str]) -> Result<()> {
+    as_user(dir, email)?;
+    println!("# {what} (as {email})");
+    let shown: Vec<String> = args
+        .iter()
+        .map(|a| {
+            if a.contains(' ') || a.is_empty() {
+                format!("\"{a}\"")
+            } else {
+                a.to_string()
+            }
+        })
+        .collect();
+    println!("$ ipr {}", shown.join(" "));
+    let mut argv = vec!["ipr", "-C", dir.to_str().unwrap_or(".")];
+    argv.extend_from_slice(args);
+    let cli = Cli::try_parse_from(argv).map_err(|e| Error::other(format!("demo: {e}")))?;
+    let result = super::run(cli);
+    println!();
+    result
+}
+
+/// A refusal the demo means to show.
+fn expected(e: Error) -> Result<()> {
+    println!("error: {}\n", e.message());
+    Ok(())
+}

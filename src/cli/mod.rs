@@ -1,0 +1,149 @@
+//! The command line: one file per subcommand, each with its `Args` (whose doc
+//! comments are the help text, the man page and the completions) and a `run`.
+
+pub mod approve;
+pub mod cancel;
+pub mod completions;
+pub mod create;
+pub mod demo;
+pub mod init;
+pub mod list;
+pub mod log;
+pub mod man;
+pub mod output;
+pub mod reject;
+pub mod review;
+pub mod show;
+pub mod stats;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::error::{Error, Result};
+use crate::model::RequestId;
+use crate::store::Store;
+
+const AFTER_HELP: &str = "\
+Exit codes: 0 ok, 1 other failure, 2 usage, 3 permission denied, 4 not found,
+5 invalid state transition or concurrent update, 6 invalid input,
+7 verify found violations, 8 deployment failed.
+
+The actor is `git config user.email` of the repository.";
+
+/// Human-approved infrastructure and production promotions, kept in git.
+///
+/// Every request is a YAML file in a gitops repository and every create,
+/// approve, reject and cancel is one commit by the person who did it, so
+/// the repository is the audit trail.
+#[derive(Debug, Parser)]
+#[command(name = "ipr", version, after_help = AFTER_HELP, max_term_width = 100)]
+pub struct Cli {
+    /// Run as if ipr was started in PATH (like `git -C`).
+    #[arg(short = 'C', value_name = "PATH", global = true)]
+    pub repo: Option<PathBuf>,
+
+    /// Output format where the output is data.
+    #[arg(long, value_enum, global = true, value_name = "FORMAT")]
+    pub format: Option<Format>,
+
+    /// Never prompt; a missing value is an error (exit 6).
+    #[arg(long, global = true)]
+    pub no_input: bool,
+
+    /// Print only what a script needs (IDs, data); no progress messages.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Yaml,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Init(init::Args),
+    Create(Box<create::Args>),
+    List(list::Args),
+    Show(show::Args),
+    Approve(approve::Args),
+    Reject(reject::Args),
+    Review(review::Args),
+    Cancel(cancel::Args),
+    Stats(stats::Args),
+    Log(log::Args),
+    Completions(completions::Args),
+    Man(man::Args),
+    Demo(demo::Args),
+}
+
+/// What every command gets: the global options.
+pub struct Ctx {
+    pub repo: Option<PathBuf>,
+    pub format: Format,
+    pub no_input: bool,
+    pub quiet: bool,
+}
+
+impl Ctx {
+    pub fn store(&self) -> Result<Store> {
+        Store::open(self.repo.as_deref())
+    }
+
+    /// A progress or confirmation message, on stderr unless `--quiet`.
+    pub fn note(&self, message: impl AsRef<str>) {
+        if !self.quiet {
+            eprintln!("{}", message.as_ref());
+        }
+    }
+}
+
+/// Run a parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    let ctx = Ctx {
+        repo: cli.repo,
+        format: cli.format.unwrap_or(Format::Table),
+        no_input: cli.no_input,
+        quiet: cli.quiet,
+    };
+    match cli.command {
+        Command::Init(args) => init::run(&ctx, args),
+        Command::Create(args) => create::run(&ctx, *args),
+        Command::List(args) => list::run(&ctx, args),
+        Command::Show(args) => show::run(&ctx, args),
+        Command::Approve(args) => approve::run(&ctx, args),
+        Command::Reject(args) => reject::run(&ctx, args),
+        Command::Review(args) => review::run(&ctx, args),
+        Command::Cancel(args) => cancel::run(&ctx, args),
+        Command::Stats(args) => stats::run(&ctx, args),
+        Command::Log(args) => log::run(&ctx, args),
+        Command::Completions(args) => completions::run(&ctx, args),
+        Command::Man(args) => man::run(&ctx, args),
+        Command::Demo(args) => demo::run(&ctx, args),
+    }
+}
+
+/// Parse a request ID argument (exit 6 when malformed).
+pub fn parse_id(s: &str) -> Result<RequestId> {
+    s.parse()
+}
+
+/// The clap command, for completions and the man page.
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}
+
+/// Refuse `--format` values a command has no use for.
+pub fn only_table(ctx: &Ctx, what: &str) -> Result<()> {
+    if ctx.format != Format::Table {
+        return Err(Error::usage(format!("`{what}` has no --format output")));
+    }
+    Ok(())
+}

@@ -1,0 +1,195 @@
+//! `ipr show`: the detail view of one request.
+
+use std::fmt::Write;
+
+use crate::action::{self, Done};
+use crate::config::Config;
+use crate::error::Result;
+use crate::model::{State, Ticket};
+use crate::policy::{self, Capability};
+use crate::workflow;
+
+use super::output::{self, time};
+use super::{Ctx, Format};
+
+/// Show one request: target, justification, release notes, impact,
+/// rollback plan, pre-checks and its timeline.
+///
+/// With --format json or yaml, print the ticket itself.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The request, e.g. PR-2026-0042.
+    #[arg(value_name = "ID")]
+    pub id: String,
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
+    let id = super::parse_id(&args.id)?;
+    let store = ctx.store()?;
+    let snap = action::snapshot(&store)?;
+    let ticket = store.ticket(snap.head, id)?;
+    policy::check(&snap.config, &snap.actor.email, Capability::View, &ticket)?;
+    match ctx.format {
+        Format::Table => output::print(&detail(&ticket, &snap.config)),
+        f => output::print(&output::data(f, &ticket)?),
+    }
+}
+
+/// After an action: the ticket as data, or one line saying where it stands.
+pub fn report(ctx: &Ctx, done: &Done) -> Result<()> {
+    let t = &done.ticket;
+    match ctx.format {
+        Format::Table => {
+            let commit = &done.commit.to_string()[..12];
+            let entry = t.last_entry();
+            let mut line = format!("{} {} by {} ({commit})", t.id(), entry.action, entry.by);
+            if t.status.state == State::Pending && entry.action == crate::model::Action::Approved {
+                let missing = workflow::approvals_missing(t, &done.config);
+                let _ = write!(
+                    line,
+                    "; still pending: {missing} more approval{} needed",
+                    if missing == 1 { "" } else { "s" }
+                );
+            } else {
+                let _ = write!(line, "; now {}", t.status.state);
+            }
+            if ctx.quiet {
+                output::print(&t.id().to_string())
+            } else {
+                output::print(&line)
+            }
+        }
+        f => output::print(&output::data(f, t)?),
+    }
+}
+
+fn indent(text: &str) -> String {
+    text.trim_end()
+        .lines()
+        .map(|l| format!("  {l}\n"))
+        .collect()
+}
+
+fn check(b: bool) -> &'static str {
+    if b {
+        "[x]"
+    } else {
+        "[ ]"
+    }
+}
+
+/// The human detail view, modelled on the seed's detail page.
+pub fn detail(t: &Ticket, config: &Config) -> String {
+    let s = &t.spec;
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "{}  {} {}  {} -> {}",
+        t.id(),
+        s.target.name,
+        s.target.version,
+        s.target.source_environment,
+        s.target.target_environment
+    );
+    let need = policy::required_approvals(config, t);
+    let _ = writeln!(
+        o,
+        "State:      {} ({}/{need} approvals)",
+        t.status.state,
+        t.approvers().len()
+    );
+    let _ = writeln!(o, "Type:       {}", s.target.kind);
+    let _ = writeln!(o, "Tenant:     {}", t.metadata.tenant);
+    let _ = writeln!(
+        o,
+        "Created:    {} by {}",
+        time(&t.metadata.created_at),
+        t.metadata.created_by
+    );
+    let scheduled = s
+        .request
+        .scheduled_date
+        .map(|d| d.to_rfc3339())
+        .unwrap_or_else(|| "ASAP".into());
+    let _ = writeln!(o, "Scheduled:  {scheduled}");
+    let _ = writeln!(o, "Impact:     {}", s.request.impact_assessment);
+    if let Some(by) = &t.status.approved_by {
+        let at = t.status.approved_at.as_ref().map(time).unwrap_or_default();
+        let _ = writeln!(o, "Approved:   {at} by {by}");
+    }
+    if let Some(by) = &t.status.rejected_by {
+        let at = t.status.rejected_at.as_ref().map(time).unwrap_or_default();
+        let _ = writeln!(o, "Rejected:   {at} by {by}");
+    }
+    if let Some(at) = &t.status.deployed_at {
+        let _ = writeln!(o, "Deployed:   {}", time(at));
+    }
+    if let Some(plan) = &s.plan {
+        let _ = writeln!(o, "Plan:       {} (risk {})", plan.summary, plan.risk);
+    }
+
+    let _ = write!(o, "\nJustification\n{}", indent(&s.request.justification));
+    if let Some(notes) = s
+        .request
+        .release_notes
+        .as_deref()
+        .filter(|n| !n.trim().is_empty())
+    {
+        let _ = write!(o, "\nRelease notes\n{}", indent(notes));
+    }
+    let _ = write!(o, "\nRollback plan\n{}", indent(&s.request.rollback_plan));
+    if let Some(reason) = &t.status.rejection_reason {
+        let _ = write!(o, "\nRejection reason\n{}", indent(reason));
+    }
+    let p = &s.pre_checks;
+    let _ = write!(
+        o,
+        "\nPre-checks\n  {} staging tests passed\n  {} security scan passed\n  {} performance tests passed\n  evidence: {}\n",
+        check(p.staging_tests_passed),
+        check(p.security_scan_passed),
+        check(p.performance_tests_passed),
+        p.test_evidence_url
+    );
+
+    let _ = writeln!(o, "\nTimeline");
+    let width = t
+        .status
+        .history
+        .iter()
+        .map(|e| e.action.as_str().len())
+        .max()
+        .unwrap_or(0);
+    for e in &t.status.history {
+        let _ = write!(
+            o,
+            "  {}  {:<width$}  {}",
+            time(&e.at),
+            e.action.as_str(),
+            e.by
+        );
+        let mut extras = Vec::new();
+        if let Some(r) = &e.runner {
+            extras.push(format!("runner {r}"));
+        }
+        if let Some(j) = &e.job_id {
+            extras.push(format!("job {j}"));
+        }
+        if let Some(d) = &e.deployment_id {
+            extras.push(format!("deployment {d}"));
+        }
+        if let Some(b) = &e.break_glass {
+            extras.push(format!("BREAK-GLASS: {b}"));
+        }
+        if !extras.is_empty() {
+            let _ = write!(o, "  ({})", extras.join(", "));
+        }
+        if let Some(c) = &e.comment {
+            let _ = write!(o, "  \"{c}\"");
+        }
+        if let Some(err) = &e.error {
+            let _ = write!(o, "\n      error: {}", err.lines().next().unwrap_or(""));
+        }
+        o.push('\n');
+    }
+    o
+}
