@@ -229,3 +229,151 @@ fn non_empty(s: &Option<String>) -> Option<String> {
 pub fn approvals_missing(ticket: &Ticket, config: &Config) -> u32 {
     policy::required_approvals(config, ticket).saturating_sub(ticket.approvers().len() as u32)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Role, User};
+    use crate::model::{Impact, PreChecks, RequestDetails, Target, TargetType};
+
+    const DEV: &str = "dev@example.com";
+    const ADMIN: &str = "admin@example.com";
+
+    fn config() -> Config {
+        let mut c = Config::starter(vec!["t".into()], Some(ADMIN.into()));
+        c.users.insert(
+            DEV.into(),
+            User {
+                role: Role::Devops,
+                tenants: vec!["t".into()],
+            },
+        );
+        c
+    }
+
+    fn now() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_773_133_200, 0).unwrap()
+    }
+
+    fn ticket(state: State) -> Ticket {
+        let spec = Spec {
+            target: Target {
+                kind: TargetType::Api,
+                name: "api".into(),
+                version: "1".into(),
+                source_environment: "staging".into(),
+                target_environment: "prod".into(),
+            },
+            request: RequestDetails {
+                justification: "a justification of some length".into(),
+                release_notes: None,
+                impact_assessment: Impact::Low,
+                rollback_plan: "roll back".into(),
+                scheduled_date: None,
+            },
+            pre_checks: PreChecks {
+                staging_tests_passed: true,
+                security_scan_passed: true,
+                performance_tests_passed: false,
+                test_evidence_url: "https://ci.example.com/1".parse().unwrap(),
+            },
+            plan: None,
+        };
+        let mut t = create(spec, RequestId::new(2026, 1), "t", DEV, &config(), now()).unwrap();
+        t.status.state = state;
+        t
+    }
+
+    fn all_transitions() -> Vec<Transition> {
+        vec![
+            Transition::Approve { comment: None },
+            Transition::Reject {
+                reason: "not this week, sorry".into(),
+            },
+            Transition::Cancel { reason: None },
+            Transition::StartDeploy {
+                runner: "shell".into(),
+                job_id: None,
+                break_glass: None,
+            },
+            Transition::Succeed {
+                job_id: None,
+                deployment_id: None,
+            },
+            Transition::Fail {
+                job_id: None,
+                error: "exit 1".into(),
+            },
+        ]
+    }
+
+    /// SPEC §5, the whole table: (from, transition index) → to.
+    #[test]
+    fn every_transition_from_every_state() {
+        use State::*;
+        let legal: &[(State, usize, State)] = &[
+            (Pending, 0, Approved),
+            (Pending, 1, Rejected),
+            (Pending, 2, Cancelled),
+            (Approved, 2, Cancelled),
+            (Approved, 3, Deploying),
+            (Failed, 3, Deploying),
+            (Deploying, 4, Deployed),
+            (Deploying, 5, Failed),
+        ];
+        for &from in State::ALL {
+            for (i, t) in all_transitions().iter().enumerate() {
+                let got = apply(&ticket(from), t, ADMIN, &config(), now());
+                match legal.iter().find(|(f, n, _)| *f == from && *n == i) {
+                    Some((_, _, to)) => {
+                        let next = got.unwrap_or_else(|e| panic!("{from} {t:?}: {}", e.message()));
+                        assert_eq!(next.status.state, *to, "{from} {t:?}");
+                        assert_eq!(next.status.history.len(), 2);
+                        assert_eq!(next.last_entry().by, ADMIN);
+                    }
+                    None => {
+                        let e = got.expect_err(&format!("{from} {t:?} must be refused"));
+                        assert_eq!(e.exit_code(), 5, "{from} {t:?}: {}", e.message());
+                        assert!(
+                            e.message().contains(&format!("it is {from}")),
+                            "{}",
+                            e.message()
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn terminal_states_are_terminal() {
+        for &s in State::ALL {
+            let any_legal = all_transitions()
+                .iter()
+                .any(|t| apply(&ticket(s), t, ADMIN, &config(), now()).is_ok());
+            assert_eq!(!any_legal, s.is_terminal(), "{s}");
+        }
+    }
+
+    #[test]
+    fn deploy_rights() {
+        let c = config();
+        let t = ticket(State::Approved);
+        let start = Transition::StartDeploy {
+            runner: "shell".into(),
+            job_id: None,
+            break_glass: None,
+        };
+        assert!(
+            apply(&t, &start, DEV, &c, now()).is_ok(),
+            "devops deploys in own tenant"
+        );
+        let mut other = t.clone();
+        other.metadata.tenant = "u".into();
+        let e = apply(&other, &start, DEV, &c, now()).unwrap_err();
+        assert_eq!(e.exit_code(), 3);
+        assert!(apply(&other, &start, ADMIN, &c, now()).is_ok());
+        let e = apply(&t, &start, "stranger@example.com", &c, now()).unwrap_err();
+        assert_eq!(e.exit_code(), 3);
+    }
+}

@@ -43,6 +43,8 @@ const REVIEW: &[(&str, &str, &str, i32)] = &[
     (TADMIN, DEVOPS, "finance", 0),
     (TADMIN, TADMIN, "finance", 3), // self-approval
     (TADMIN, RETAIL_DEVOPS, "retail", 3),
+    (RETAIL_TADMIN, RETAIL_DEVOPS, "retail", 0),
+    (RETAIL_TADMIN, DEVOPS, "finance", 3),
     (ADMIN, DEVOPS, "finance", 0),
     (ADMIN, RETAIL_DEVOPS, "retail", 0),
     (ADMIN, ADMIN, "finance", 3), // self-approval, even for admins
