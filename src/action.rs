@@ -104,6 +104,16 @@ pub fn transition(
     options: Options,
 ) -> Result<Done> {
     let _lock = store.lock()?;
+    transition_locked(store, id, transition, options)
+}
+
+/// [`transition`] for a caller that already holds [`Store::lock`].
+pub fn transition_locked(
+    store: &Store,
+    id: RequestId,
+    transition: &Transition,
+    options: Options,
+) -> Result<Done> {
     let snap = snapshot(store)?;
     let mode = sign_mode(store, &snap.config, options)?;
     let current = store.ticket(snap.head, id)?;

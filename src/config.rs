@@ -215,6 +215,7 @@ impl Config {
         self.approvals
             .expire_after()
             .map_err(|e| e.context(origin))?;
+        crate::runner::check_definitions(self)?;
         Ok(())
     }
 

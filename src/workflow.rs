@@ -184,6 +184,7 @@ pub fn apply(
             job_id,
             break_glass,
         } => {
+            check_deployable(ticket, config, actor, now, break_glass.as_deref())?;
             entry.runner = Some(runner.clone());
             entry.job_id = job_id.clone();
             entry.break_glass = break_glass.clone();
@@ -206,6 +207,85 @@ pub fn apply(
     }
     status.history.push(entry);
     Ok(next)
+}
+
+/// The gates a deploy must pass besides rights and state: the schedule,
+/// approvals that still match the spec and have not expired, and freeze
+/// windows (which only an admin's break-glass opens).
+pub fn check_deployable(
+    ticket: &Ticket,
+    config: &Config,
+    actor: &str,
+    now: DateTime<Utc>,
+    break_glass: Option<&str>,
+) -> Result<()> {
+    let id = ticket.id();
+    if let Some(when) = ticket.spec.request.scheduled_date {
+        if when.with_timezone(&Utc) > now {
+            return Err(Error::conflict(format!(
+                "{id} is scheduled for {}; it cannot be deployed before then",
+                when.to_rfc3339()
+            )));
+        }
+    }
+    let digest = spec_digest(&ticket.spec);
+    let approvals: Vec<&HistoryEntry> = ticket
+        .status
+        .history
+        .iter()
+        .filter(|e| e.action == Action::Approved)
+        .collect();
+    for a in &approvals {
+        if a.digest.as_deref() != Some(digest.as_str()) {
+            return Err(Error::conflict(format!(
+                "the approval by {} at {} does not match the spec as it is now ({}); the request changed after it was approved",
+                a.by,
+                a.at.to_rfc3339(),
+                a.digest.as_deref().unwrap_or("no digest")
+            ))
+            .with_hint("cancel it and file a new request for what should ship"));
+        }
+    }
+    if let Some(max_age) = config.approvals.expire_after()? {
+        let max_age = chrono::Duration::from_std(max_age).unwrap_or(chrono::Duration::MAX);
+        let live = approvals.iter().filter(|a| a.at + max_age >= now).count() as u32;
+        let need = policy::required_approvals(config, ticket);
+        if live < need {
+            return Err(Error::conflict(format!(
+                "{id} has {live} approval{} younger than approvals.expireAfter ({}), and needs {need}",
+                if live == 1 { "" } else { "s" },
+                config.approvals.expire_after.as_deref().unwrap_or("")
+            ))
+            .with_hint("approvals lapsed; cancel it and file the request again for a fresh review"));
+        }
+    }
+    let env = &ticket.spec.target.target_environment;
+    let freeze = config.freezes.iter().find(|f| {
+        f.from <= now && now < f.to && (f.environments.is_empty() || f.environments.contains(env))
+    });
+    if let Some(f) = freeze {
+        match break_glass {
+            None => {
+                return Err(Error::permission(format!(
+                    "deploys to {env} are frozen until {}: {}",
+                    f.to.to_rfc3339(),
+                    f.reason
+                ))
+                .with_hint("in an emergency an admin may deploy with --break-glass --reason \"why\""))
+            }
+            Some(reason) => {
+                policy::check_admin(config, actor)
+                    .map_err(|_| Error::permission(format!(
+                        "{actor} may not break glass: only admins may deploy inside a freeze ({})",
+                        f.reason
+                    )))?;
+                if reason.trim().is_empty() {
+                    return Err(Error::invalid("--break-glass needs a --reason"));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn past(t: &Transition) -> &'static str {

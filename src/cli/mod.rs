@@ -6,11 +6,13 @@ pub mod cancel;
 pub mod completions;
 pub mod create;
 pub mod demo;
+pub mod deploy;
 pub mod init;
 pub mod list;
 pub mod log;
 pub mod man;
 pub mod output;
+pub mod record;
 pub mod reject;
 pub mod review;
 pub mod show;
@@ -77,6 +79,8 @@ pub enum Command {
     Reject(reject::Args),
     Review(review::Args),
     Cancel(cancel::Args),
+    Deploy(deploy::Args),
+    Record(record::Args),
     Stats(stats::Args),
     Log(log::Args),
     Completions(completions::Args),
@@ -122,6 +126,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Reject(args) => reject::run(&ctx, args),
         Command::Review(args) => review::run(&ctx, args),
         Command::Cancel(args) => cancel::run(&ctx, args),
+        Command::Deploy(args) => deploy::run(&ctx, args),
+        Command::Record(args) => record::run(&ctx, args),
         Command::Stats(args) => stats::run(&ctx, args),
         Command::Log(args) => log::run(&ctx, args),
         Command::Completions(args) => completions::run(&ctx, args),

@@ -63,6 +63,20 @@ impl Env {
         env
     }
 
+    /// Replace `.ipr/config.yaml` with `text` and commit it as the admin.
+    pub fn set_config(&self, text: &str) {
+        self.as_user(ADMIN);
+        std::fs::write(self.repo.join(".ipr/config.yaml"), text).unwrap();
+        self.git(&["add", ".ipr/config.yaml"]);
+        self.git(&["commit", "-q", "-m", "config change"]);
+    }
+
+    /// The team config with `extra` YAML appended (e.g. a `runners:` block).
+    pub fn team_config_with(&self, replace_runners: &str) -> String {
+        let base = std::fs::read_to_string(fixture("config/team.yaml")).unwrap();
+        base.replace("runners:\n  default: shell\n", replace_runners)
+    }
+
     pub fn home(&self) -> PathBuf {
         self.tmp.path().join("home")
     }

@@ -6,6 +6,7 @@ mod harness;
 mod bad_input;
 mod commits;
 mod create;
+mod deploy;
 mod docs;
 mod model;
 mod rbac;
