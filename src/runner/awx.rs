@@ -384,6 +384,10 @@ impl AwxRunner {
             Err(BodyError::Http(e)) => return self.transport_error(op, url, &e),
         };
         if status.is_success() {
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                // e.g. 202 Accepted from a cancel
+                return Attempt::Done(status, Value::Null);
+            }
             return match serde_json::from_slice::<Value>(&bytes) {
                 Ok(v) => Attempt::Done(status, v),
                 Err(_) => Attempt::Fatal(
