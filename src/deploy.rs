@@ -105,6 +105,7 @@ pub fn deploy(
         let started = action::transition_locked(store, id, &start(&job_id), options.commit)?;
         drop(lock);
         notify_started(&started, &job_id);
+        let request = DeployRequest::from_ticket(&started.ticket);
         let outcome = runner.launch(&request).and_then(|l| runner.wait(&l.job_id));
         let outcome = outcome.or_else(|e| {
             Ok::<_, Error>(Outcome::Failed {
@@ -150,8 +151,9 @@ fn resume(
         .ok_or_else(|| Error::invalid(format!("{id} is deploying but has no deploying entry")))?;
     let name = entry.runner.clone().unwrap_or_default();
     let job_id = entry.job_id.clone().ok_or_else(|| {
-        Error::conflict(format!("{id} is deploying but records no job id to watch"))
-            .with_hint("`ipr record ID --status successful|failed --job-id JOB` once you know the outcome")
+        Error::conflict(format!("{id} is deploying but records no job id to watch")).with_hint(
+            "`ipr record ID --status successful|failed --job-id JOB` once you know the outcome",
+        )
     })?;
     if let Some(asked) = &options.runner {
         if *asked != name {

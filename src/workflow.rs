@@ -271,14 +271,17 @@ pub fn check_deployable(
                     f.to.to_rfc3339(),
                     f.reason
                 ))
-                .with_hint("in an emergency an admin may deploy with --break-glass --reason \"why\""))
+                .with_hint(
+                    "in an emergency an admin may deploy with --break-glass --reason \"why\"",
+                ))
             }
             Some(reason) => {
-                policy::check_admin(config, actor)
-                    .map_err(|_| Error::permission(format!(
+                policy::check_admin(config, actor).map_err(|_| {
+                    Error::permission(format!(
                         "{actor} may not break glass: only admins may deploy inside a freeze ({})",
                         f.reason
-                    )))?;
+                    ))
+                })?;
                 if reason.trim().is_empty() {
                     return Err(Error::invalid("--break-glass needs a --reason"));
                 }

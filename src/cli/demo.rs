@@ -137,7 +137,12 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         "and deploys it through the shell runner (the embedded default)",
         &["deploy", &id],
     )?;
-    step(&dir, DEVOPS, "the final ticket, with its timeline", &["show", &id])?;
+    step(
+        &dir,
+        DEVOPS,
+        "the final ticket, with its timeline",
+        &["show", &id],
+    )?;
     step(
         &dir,
         DEVOPS,

@@ -68,7 +68,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     };
     match deploy::deploy(&store, id, &options, &Silent)? {
         Deployed::DryRun { runner, plan } => {
-            ctx.note(format!("dry run: {id} would deploy with runner {runner}; nothing changed"));
+            ctx.note(format!(
+                "dry run: {id} would deploy with runner {runner}; nothing changed"
+            ));
             output::print(&plan)
         }
         Deployed::Started(done) => {
@@ -86,7 +88,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
                     "deployment of {id} failed: {}",
                     reason.lines().next().unwrap_or("")
                 ))
-                .with_hint(format!("`ipr show {id}` has the output; `ipr deploy {id}` retries")));
+                .with_hint(format!(
+                    "`ipr show {id}` has the output; `ipr deploy {id}` retries"
+                )));
             }
             Ok(())
         }

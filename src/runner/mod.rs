@@ -39,8 +39,17 @@ impl DeployRequest {
             .unwrap_or(0)
     }
 
-    /// `<prefix>-<request id>-<attempt>`: the job id of a local runner.
+    /// `<prefix>-<request id>-<attempt>`: the job id of a local runner. Once
+    /// `deploying` is committed, the id that entry recorded.
     pub fn local_job_id(&self, prefix: &str) -> String {
+        let history = self.ticket["status"]["history"].as_array();
+        let last = history.and_then(|h| h.last());
+        if let Some(job) = last
+            .filter(|e| e["action"] == "deploying")
+            .and_then(|e| e["jobId"].as_str())
+        {
+            return job.to_string();
+        }
         format!("{prefix}-{}-{}", self.request_id, self.attempts() + 1)
     }
 
@@ -104,6 +113,7 @@ pub trait Runner {
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum RunnerDef {
     Shell(shell::ShellConfig),
+    Awx(Box<awx::AwxConfig>),
     Terraform(terraform::TerraformConfig),
 }
 
@@ -113,9 +123,7 @@ impl RunnerDef {
     pub fn named(config: &Config, name: &str) -> Result<RunnerDef> {
         match config.runners.definitions.get(name) {
             Some(value) => serde_yaml_ng::from_value(value.clone()).map_err(|e| {
-                Error::invalid(format!(
-                    ".ipr/config.yaml: runners.definitions.{name}: {e}"
-                ))
+                Error::invalid(format!(".ipr/config.yaml: runners.definitions.{name}: {e}"))
             }),
             None if name == "shell" => Ok(RunnerDef::Shell(shell::ShellConfig::default())),
             None => {
@@ -138,6 +146,7 @@ impl RunnerDef {
     pub fn kind(&self) -> &'static str {
         match self {
             RunnerDef::Shell(_) => "shell",
+            RunnerDef::Awx(_) => "awx",
             RunnerDef::Terraform(_) => "terraform",
         }
     }
@@ -146,6 +155,7 @@ impl RunnerDef {
     pub fn build(&self, repo_root: &Path, echo: bool) -> Result<Box<dyn Runner>> {
         Ok(match self {
             RunnerDef::Shell(c) => Box::new(shell::ShellRunner::new(c, repo_root, echo)?),
+            RunnerDef::Awx(c) => Box::new(awx::AwxRunner::new(c)?),
             RunnerDef::Terraform(c) => {
                 Box::new(terraform::TerraformRunner::new(c, repo_root, echo)?)
             }
@@ -165,7 +175,9 @@ pub fn choose(config: &Config, ticket: &Ticket, requested: Option<&str>) -> Stri
         .iter()
         .find(|r| {
             r.target_type.is_none_or(|t| t == ticket.spec.target.kind)
-                && r.tenant.as_deref().is_none_or(|t| t == ticket.metadata.tenant)
+                && r.tenant
+                    .as_deref()
+                    .is_none_or(|t| t == ticket.metadata.tenant)
         })
         .map(|r| r.runner.clone())
         .unwrap_or_else(|| config.runners.default.clone())
@@ -177,4 +189,39 @@ pub fn check_definitions(config: &Config) -> Result<()> {
         RunnerDef::named(config, name)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(yaml: &str) -> Result<Config> {
+        let base = "tenants: [t]\nrunners:\n";
+        Config::from_yaml(format!("{base}{yaml}").as_bytes(), "config.yaml")
+    }
+
+    #[test]
+    fn definitions_parse_by_kind_and_refuse_unknown_keys() {
+        let c = config(
+            "  default: deploy\n  definitions:\n    deploy: { kind: shell, command: ./deploy.sh, timeout: 5m }\n    infra: { kind: terraform, binary: tofu, workdir: infra }\n    awx: { kind: awx, url: 'https://awx.example.com', tokenEnv: AWX_TOKEN, jobTemplates: { default: 7 } }\n",
+        )
+        .unwrap();
+        assert_eq!(RunnerDef::named(&c, "deploy").unwrap().kind(), "shell");
+        assert_eq!(RunnerDef::named(&c, "infra").unwrap().kind(), "terraform");
+        assert_eq!(RunnerDef::named(&c, "awx").unwrap().kind(), "awx");
+        assert_eq!(RunnerDef::named(&c, "shell").unwrap().kind(), "shell");
+        assert_eq!(RunnerDef::named(&c, "nope").unwrap_err().exit_code(), 4);
+
+        let e = config("  definitions:\n    x: { kind: shell, command: a, colour: red }\n")
+            .unwrap_err();
+        assert_eq!(e.exit_code(), 6);
+        assert!(
+            e.message().contains("runners.definitions.x"),
+            "{}",
+            e.message()
+        );
+        assert!(e.message().contains("colour"), "{}", e.message());
+        let e = config("  definitions:\n    x: { kind: ftp }\n").unwrap_err();
+        assert!(e.message().contains("ftp"), "{}", e.message());
+    }
 }

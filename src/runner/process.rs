@@ -1,7 +1,7 @@
 //! Running a child process for a runner: output streamed to stderr as it
 //! comes and kept (bounded) for the failure reason, with a timeout.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -10,13 +10,15 @@ use std::time::{Duration, Instant};
 use crate::error::{Error, Result};
 
 /// How much of a job's output a failure records.
+pub const MAX_OUTPUT_BYTES: usize = 3500;
+/// The most a recorded failure reason holds (a line of context + output).
 pub const MAX_REASON_BYTES: usize = 4000;
 
 /// A running child with its output collectors.
 pub struct Job {
     child: Child,
     tail: Arc<Mutex<Tail>>,
-    readers: Vec<JoinHandle<()>>,
+    reader: JoinHandle<()>,
     started: Instant,
 }
 
@@ -25,11 +27,11 @@ pub struct Exit {
     pub success: bool,
     pub code: Option<i32>,
     pub timed_out: bool,
-    /// The last lines of stdout and stderr, at most MAX_REASON_BYTES.
+    /// The last lines of stdout and stderr, at most MAX_OUTPUT_BYTES.
     pub output: String,
 }
 
-/// The last MAX_REASON_BYTES of output, cut at line boundaries.
+/// The last MAX_OUTPUT_BYTES of output, cut at line boundaries.
 #[derive(Default)]
 struct Tail {
     lines: std::collections::VecDeque<String>,
@@ -40,7 +42,7 @@ impl Tail {
     fn push(&mut self, line: String) {
         self.bytes += line.len() + 1;
         self.lines.push_back(line);
-        while self.bytes > MAX_REASON_BYTES && self.lines.len() > 1 {
+        while self.bytes > MAX_OUTPUT_BYTES && self.lines.len() > 1 {
             let old = self.lines.pop_front().expect("not empty");
             self.bytes -= old.len() + 1;
         }
@@ -48,8 +50,8 @@ impl Tail {
     fn text(&self) -> String {
         let mut s: Vec<&str> = self.lines.iter().map(String::as_str).collect();
         if let Some(last) = s.last_mut() {
-            if last.len() > MAX_REASON_BYTES {
-                let mut cut = last.len() - MAX_REASON_BYTES;
+            if last.len() > MAX_OUTPUT_BYTES {
+                let mut cut = last.len() - MAX_OUTPUT_BYTES;
                 while !last.is_char_boundary(cut) {
                     cut += 1;
                 }
@@ -61,35 +63,34 @@ impl Tail {
 }
 
 impl Job {
-    /// Start `cmd` with piped output; `echo` copies its output to stderr.
+    /// Start `cmd` with stdout and stderr on one pipe (so their order is
+    /// kept); `echo` copies the output to our stderr as it comes.
     pub fn spawn(mut cmd: Command, echo: bool) -> Result<Job> {
         let program = cmd.get_program().to_string_lossy().to_string();
-        let mut child = cmd
+        let (reader, writer) = std::io::pipe()?;
+        let child = cmd
             .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stdout(writer.try_clone()?)
+            .stderr(writer)
             .spawn()
             .map_err(|e| Error::other(format!("cannot run `{program}`: {e}")))?;
+        // Our copies of the pipe's write end must close for the reader to end.
+        drop(cmd);
         let tail = Arc::new(Mutex::new(Tail::default()));
-        let mut readers = Vec::new();
-        let out = child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>);
-        let err = child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>);
-        for stream in [out, err].into_iter().flatten() {
-            let tail = Arc::clone(&tail);
-            readers.push(std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines() {
-                    let Ok(line) = line else { break };
-                    if echo {
-                        eprintln!("  | {line}");
-                    }
-                    tail.lock().expect("no panics while locked").push(line);
+        let sink = Arc::clone(&tail);
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(reader).lines() {
+                let Ok(line) = line else { break };
+                if echo {
+                    eprintln!("  | {line}");
                 }
-            }));
-        }
+                sink.lock().expect("no panics while locked").push(line);
+            }
+        });
         Ok(Job {
             child,
             tail,
-            readers,
+            reader,
             started: Instant::now(),
         })
     }
@@ -108,8 +109,10 @@ impl Job {
             }
             std::thread::sleep(Duration::from_millis(20));
         };
-        for r in self.readers.drain(..) {
-            let _ = r.join();
+        // After a timeout a grandchild may still hold the pipe open: take
+        // what was read so far rather than wait for it.
+        if !timed_out {
+            let _ = self.reader.join();
         }
         let output = self.tail.lock().expect("no panics while locked").text();
         Ok(Exit {

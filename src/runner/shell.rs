@@ -108,7 +108,9 @@ impl Runner for ShellRunner {
             )));
         }
         let mut cmd = std::process::Command::new("sh");
-        cmd.arg("-c").arg(&self.config.command).current_dir(&self.dir);
+        cmd.arg("-c")
+            .arg(&self.config.command)
+            .current_dir(&self.dir);
         for (k, v) in Self::env(request) {
             cmd.env(k, v);
         }

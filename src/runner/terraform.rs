@@ -63,7 +63,9 @@ pub fn file_sha256(path: &Path) -> Result<String> {
 impl TerraformRunner {
     pub fn new(config: &TerraformConfig, repo_root: &Path, echo: bool) -> Result<TerraformRunner> {
         if !matches!(
-            Path::new(&config.binary).file_name().and_then(|n| n.to_str()),
+            Path::new(&config.binary)
+                .file_name()
+                .and_then(|n| n.to_str()),
             Some("terraform" | "tofu")
         ) {
             return Err(Error::invalid(format!(
