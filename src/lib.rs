@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod model;
+pub mod plan;
 pub mod policy;
 pub mod runner;
 pub mod store;
