@@ -76,6 +76,9 @@ pub const DEFAULT_STATEFUL_TYPES: &[&str] = &[
     "azurerm_key_vault_key",
 ];
 
+/// [`Summary::line`] of a plan that changes nothing.
+pub const NO_CHANGES: &str = "No changes.";
+
 /// Plan format major version this module reads.
 const SUPPORTED_MAJOR: &str = "1";
 
@@ -613,7 +616,7 @@ fn summarize(
             s.add, s.change, s.destroy
         )
     } else {
-        "No changes.".to_owned()
+        NO_CHANGES.to_owned()
     };
     s
 }
@@ -685,7 +688,7 @@ fn plan_risk(
         .map(|(_, text)| text)
         .collect();
     if reasons.is_empty() {
-        reasons.push(if summary.line == "No changes." {
+        reasons.push(if summary.line == NO_CHANGES {
             "no changes".to_owned()
         } else {
             "no deletions, replacements or updates of stateful resources".to_owned()
