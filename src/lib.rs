@@ -12,6 +12,7 @@ pub mod deploy;
 pub mod error;
 pub mod model;
 pub mod notify;
+pub mod plan;
 pub mod policy;
 pub mod runner;
 pub mod store;
