@@ -64,6 +64,9 @@ _ipr() {
             ipr,stats)
                 cmd="ipr__subcmd__stats"
                 ;;
+            ipr,sync)
+                cmd="ipr__subcmd__sync"
+                ;;
             ipr__subcmd__help,approve)
                 cmd="ipr__subcmd__help__subcmd__approve"
                 ;;
@@ -112,6 +115,9 @@ _ipr() {
             ipr__subcmd__help,stats)
                 cmd="ipr__subcmd__help__subcmd__stats"
                 ;;
+            ipr__subcmd__help,sync)
+                cmd="ipr__subcmd__help__subcmd__sync"
+                ;;
             *)
                 ;;
         esac
@@ -119,7 +125,7 @@ _ipr() {
 
     case "${cmd}" in
         ipr)
-            opts="-C -q -h -V --format --no-input --quiet --help --version init create list show approve reject review cancel deploy record stats log completions man demo help"
+            opts="-C -q -h -V --format --no-input --quiet --help --version init create list show approve reject review cancel deploy record stats log sync completions man demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -141,7 +147,7 @@ _ipr() {
             return 0
             ;;
         ipr__subcmd__approve)
-            opts="-m -C -q -h --comment --sign --format --no-input --quiet --help"
+            opts="-m -C -q -h --comment --sign --push --format --no-input --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -171,7 +177,7 @@ _ipr() {
             return 0
             ;;
         ipr__subcmd__cancel)
-            opts="-r -C -q -h --reason --sign --format --no-input --quiet --help"
+            opts="-r -C -q -h --reason --sign --push --format --no-input --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -223,7 +229,7 @@ _ipr() {
             return 0
             ;;
         ipr__subcmd__create)
-            opts="-f -C -q -h --file --type --name --version --tenant --source-env --target-env --justification --release-notes --impact --rollback-plan --scheduled --staging-tests-passed --security-scan-passed --performance-tests-passed --evidence-url --sign --format --no-input --quiet --help"
+            opts="-f -C -q -h --file --type --name --version --tenant --source-env --target-env --justification --release-notes --impact --rollback-plan --scheduled --staging-tests-passed --security-scan-passed --performance-tests-passed --evidence-url --sign --push --format --no-input --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -327,7 +333,7 @@ _ipr() {
             return 0
             ;;
         ipr__subcmd__deploy)
-            opts="-C -q -h --runner --dry-run --no-wait --break-glass --reason --sign --format --no-input --quiet --help"
+            opts="-C -q -h --runner --dry-run --no-wait --break-glass --reason --sign --push --format --no-input --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -357,7 +363,7 @@ _ipr() {
             return 0
             ;;
         ipr__subcmd__help)
-            opts="init create list show approve reject review cancel deploy record stats log completions man demo help"
+            opts="init create list show approve reject review cancel deploy record stats log sync completions man demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -594,6 +600,20 @@ _ipr() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ipr__subcmd__help__subcmd__sync)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ipr__subcmd__init)
             opts="-C -q -h --tenant --admin --sign --format --no-input --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -703,7 +723,7 @@ _ipr() {
             return 0
             ;;
         ipr__subcmd__record)
-            opts="-C -q -h --status --job-id --error --deployment-id --sign --format --no-input --quiet --help"
+            opts="-C -q -h --status --job-id --error --deployment-id --sign --push --format --no-input --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -741,7 +761,7 @@ _ipr() {
             return 0
             ;;
         ipr__subcmd__reject)
-            opts="-r -C -q -h --reason --sign --format --no-input --quiet --help"
+            opts="-r -C -q -h --reason --sign --push --format --no-input --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -771,7 +791,7 @@ _ipr() {
             return 0
             ;;
         ipr__subcmd__review)
-            opts="-m -C -q -h --approve --reject --comment --sign --format --no-input --quiet --help"
+            opts="-m -C -q -h --approve --reject --comment --sign --push --format --no-input --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -829,6 +849,32 @@ _ipr() {
                 return 0
             fi
             case "${prev}" in
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__sync)
+            opts="-C -q -h --remote --sign --format --no-input --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --remote)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 -C)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

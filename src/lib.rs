@@ -16,6 +16,7 @@ pub mod plan;
 pub mod policy;
 pub mod runner;
 pub mod store;
+pub mod sync;
 pub mod workflow;
 
 pub use error::{Error, Kind, Result};

@@ -57,6 +57,36 @@ impl Transition {
         }
     }
 
+    /// The transition that appended `entry` to a history (for replaying
+    /// commits on sync and in verify). `None` for `created`.
+    pub fn from_entry(entry: &HistoryEntry) -> Option<Transition> {
+        Some(match entry.action {
+            Action::Created => return None,
+            Action::Approved => Transition::Approve {
+                comment: entry.comment.clone(),
+            },
+            Action::Rejected => Transition::Reject {
+                reason: entry.comment.clone().unwrap_or_default(),
+            },
+            Action::Cancelled => Transition::Cancel {
+                reason: entry.comment.clone(),
+            },
+            Action::Deploying => Transition::StartDeploy {
+                runner: entry.runner.clone().unwrap_or_default(),
+                job_id: entry.job_id.clone(),
+                break_glass: entry.break_glass.clone(),
+            },
+            Action::Deployed => Transition::Succeed {
+                job_id: entry.job_id.clone(),
+                deployment_id: entry.deployment_id.clone(),
+            },
+            Action::Failed => Transition::Fail {
+                job_id: entry.job_id.clone(),
+                error: entry.error.clone().unwrap_or_default(),
+            },
+        })
+    }
+
     /// The verb used in messages and commit subjects.
     pub fn verb(&self) -> &'static str {
         match self {

@@ -1,6 +1,5 @@
 //! `ipr deploy`.
 
-use crate::action::Options;
 use crate::deploy::{self, DeployOptions, Deployed};
 use crate::error::{Error, Result};
 use crate::model::State;
@@ -50,9 +49,8 @@ pub struct Args {
     #[arg(long, value_name = "TEXT", requires = "break_glass")]
     pub reason: Option<String>,
 
-    /// Sign the commits even if git config does not ask for it.
-    #[arg(long)]
-    pub sign: bool,
+    #[command(flatten)]
+    pub commit: super::CommitArgs,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
@@ -64,7 +62,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         no_wait: args.no_wait,
         break_glass: if args.break_glass { args.reason } else { None },
         echo: !ctx.quiet,
-        commit: Options { sign: args.sign },
+        commit: args.commit.options(ctx),
     };
     match deploy::deploy(&store, id, &options, &Silent)? {
         Deployed::DryRun { runner, plan } => {

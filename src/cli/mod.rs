@@ -17,6 +17,7 @@ pub mod reject;
 pub mod review;
 pub mod show;
 pub mod stats;
+pub mod sync;
 
 use std::path::PathBuf;
 
@@ -83,6 +84,7 @@ pub enum Command {
     Record(record::Args),
     Stats(stats::Args),
     Log(log::Args),
+    Sync(sync::Args),
     Completions(completions::Args),
     Man(man::Args),
     Demo(demo::Args),
@@ -130,6 +132,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Record(args) => record::run(&ctx, args),
         Command::Stats(args) => stats::run(&ctx, args),
         Command::Log(args) => log::run(&ctx, args),
+        Command::Sync(args) => sync::run(&ctx, args),
         Command::Completions(args) => completions::run(&ctx, args),
         Command::Man(args) => man::run(&ctx, args),
         Command::Demo(args) => demo::run(&ctx, args),
@@ -144,6 +147,29 @@ pub fn parse_id(s: &str) -> Result<RequestId> {
 /// The clap command, for completions and the man page.
 pub fn command() -> clap::Command {
     <Cli as clap::CommandFactory>::command()
+}
+
+/// How an action's commit is made: the flags every action shares.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct CommitArgs {
+    /// Sign the commit even if git config does not ask for it.
+    #[arg(long)]
+    pub sign: bool,
+
+    /// Fetch first, act on the remote's latest state, and push (retrying
+    /// if someone else pushed first). `sync.autoPush: true` makes it the default.
+    #[arg(long)]
+    pub push: bool,
+}
+
+impl CommitArgs {
+    pub fn options(&self, ctx: &Ctx) -> crate::action::Options {
+        crate::action::Options {
+            sign: self.sign,
+            push: self.push,
+            no_input: ctx.no_input,
+        }
+    }
 }
 
 /// Refuse `--format` values a command has no use for.

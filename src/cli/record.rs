@@ -1,6 +1,5 @@
 //! `ipr record`: the outcome of an asynchronous deploy.
 
-use crate::action::Options;
 use crate::deploy;
 use crate::error::{Error, Result};
 use crate::notify::Silent;
@@ -35,9 +34,8 @@ pub struct Args {
     #[arg(long, value_name = "ID")]
     pub deployment_id: Option<String>,
 
-    /// Sign the commit even if git config does not ask for it.
-    #[arg(long)]
-    pub sign: bool,
+    #[command(flatten)]
+    pub commit: super::CommitArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -69,7 +67,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         id,
         &args.job_id,
         &outcome,
-        Options { sign: args.sign },
+        args.commit.options(ctx),
         &Silent,
     )?;
     super::show::report(ctx, &done)

@@ -45,6 +45,49 @@ impl Env {
         env
     }
 
+    /// A clone of `remote` (a bare repo path) on branch main.
+    pub fn clone_of(remote: &Path) -> Env {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = tmp.path().join("gitops");
+        std::fs::create_dir_all(tmp.path().join("home")).unwrap();
+        let env = Env {
+            tmp,
+            repo,
+            now: NOW.to_string(),
+        };
+        let mut cmd = Command::new("git");
+        env.isolate(&mut cmd);
+        let out = cmd
+            .arg("clone")
+            .arg("-q")
+            .arg(remote)
+            .arg(&env.repo)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        env
+    }
+
+    /// Push this repo's main to a new bare repo in its temp dir; returns its path.
+    pub fn publish(&self) -> PathBuf {
+        let bare = self.tmp.path().join("remote.git");
+        let mut cmd = Command::new("git");
+        self.isolate(&mut cmd);
+        let out = cmd
+            .args(["init", "-q", "--bare", "-b", "main"])
+            .arg(&bare)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        self.git(&["remote", "add", "origin", bare.to_str().unwrap()]);
+        self.git(&["push", "-q", "-u", "origin", "main"]);
+        bare
+    }
+
     /// A repo set up by `ipr init` whose config is fixtures/config/team.yaml,
     /// committed by the admin with plain git.
     pub fn team() -> Env {

@@ -11,4 +11,5 @@ mod docs;
 mod model;
 mod rbac;
 mod snapshots;
+mod sync;
 mod transitions;
