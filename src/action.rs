@@ -72,11 +72,28 @@ fn sign_mode(store: &Store, config: &Config, options: Options) -> Result<SignMod
 
 /// `ipr create`: validate, take the next ID, commit the new ticket.
 pub fn create(store: &Store, spec: Spec, tenant: &str, options: Options) -> Result<Done> {
+    create_gated(store, spec, tenant, options, &|_, _, _| Ok(()))
+}
+
+/// A check of a new ticket against the committed state, run under the lock
+/// just before the commit; it may refuse, or add to the ticket (policies of
+/// a plan request store their warnings).
+pub type Gate<'a> = &'a dyn Fn(&Store, &Snapshot, &mut Ticket) -> Result<()>;
+
+/// [`create`], with `gate` run on the validated ticket before it is committed.
+pub fn create_gated(
+    store: &Store,
+    spec: Spec,
+    tenant: &str,
+    options: Options,
+    gate: Gate<'_>,
+) -> Result<Done> {
     let _lock = store.lock()?;
     let snap = snapshot(store)?;
     let mode = sign_mode(store, &snap.config, options)?;
     let id = store.next_id(snap.head, snap.now.year())?;
-    let ticket = workflow::create(spec, id, tenant, &snap.actor.email, &snap.config, snap.now)?;
+    let mut ticket = workflow::create(spec, id, tenant, &snap.actor.email, &snap.config, snap.now)?;
+    gate(store, &snap, &mut ticket)?;
     let path = ticket.path();
     store.check_clean(&path, snap.head)?;
     let commit = store.commit(&Change {

@@ -1,5 +1,5 @@
 //! `.ipr/config.yaml` (SPEC §3): tenants, users and roles, approval rules,
-//! signing, runners, notifications, freezes.
+//! signing, runners, notifications, freezes, plan risk rules.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::model::{Impact, TargetType, DEFAULT_API_VERSION};
+use crate::plan::PlanConfig;
 
 /// Path of the config file inside the gitops repo.
 pub const CONFIG_PATH: &str = ".ipr/config.yaml";
@@ -36,6 +37,13 @@ pub struct Config {
     pub notifications: Vec<serde_yaml_ng::Value>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub freezes: Vec<Freeze>,
+    /// Risk rules of `terraform` plans (SPEC §8).
+    #[serde(default, skip_serializing_if = "is_default_plan")]
+    pub plan: PlanConfig,
+}
+
+fn is_default_plan(plan: &PlanConfig) -> bool {
+    *plan == PlanConfig::default()
 }
 
 fn default_api_version() -> String {
@@ -252,6 +260,7 @@ impl Config {
             runners: Runners::default(),
             notifications: Vec::new(),
             freezes: Vec::new(),
+            plan: PlanConfig::default(),
         }
     }
 }
