@@ -34,6 +34,9 @@ _ipr() {
             ipr,deploy)
                 cmd="ipr__subcmd__deploy"
                 ;;
+            ipr,drift)
+                cmd="ipr__subcmd__drift"
+                ;;
             ipr,help)
                 cmd="ipr__subcmd__help"
                 ;;
@@ -48,6 +51,12 @@ _ipr() {
                 ;;
             ipr,man)
                 cmd="ipr__subcmd__man"
+                ;;
+            ipr,plan)
+                cmd="ipr__subcmd__plan"
+                ;;
+            ipr,policy)
+                cmd="ipr__subcmd__policy"
                 ;;
             ipr,record)
                 cmd="ipr__subcmd__record"
@@ -82,6 +91,9 @@ _ipr() {
             ipr__subcmd__help,deploy)
                 cmd="ipr__subcmd__help__subcmd__deploy"
                 ;;
+            ipr__subcmd__help,drift)
+                cmd="ipr__subcmd__help__subcmd__drift"
+                ;;
             ipr__subcmd__help,help)
                 cmd="ipr__subcmd__help__subcmd__help"
                 ;;
@@ -96,6 +108,12 @@ _ipr() {
                 ;;
             ipr__subcmd__help,man)
                 cmd="ipr__subcmd__help__subcmd__man"
+                ;;
+            ipr__subcmd__help,plan)
+                cmd="ipr__subcmd__help__subcmd__plan"
+                ;;
+            ipr__subcmd__help,policy)
+                cmd="ipr__subcmd__help__subcmd__policy"
                 ;;
             ipr__subcmd__help,record)
                 cmd="ipr__subcmd__help__subcmd__record"
@@ -112,6 +130,36 @@ _ipr() {
             ipr__subcmd__help,stats)
                 cmd="ipr__subcmd__help__subcmd__stats"
                 ;;
+            ipr__subcmd__help__subcmd__plan,analyze)
+                cmd="ipr__subcmd__help__subcmd__plan__subcmd__analyze"
+                ;;
+            ipr__subcmd__help__subcmd__policy,test)
+                cmd="ipr__subcmd__help__subcmd__policy__subcmd__test"
+                ;;
+            ipr__subcmd__plan,analyze)
+                cmd="ipr__subcmd__plan__subcmd__analyze"
+                ;;
+            ipr__subcmd__plan,help)
+                cmd="ipr__subcmd__plan__subcmd__help"
+                ;;
+            ipr__subcmd__plan__subcmd__help,analyze)
+                cmd="ipr__subcmd__plan__subcmd__help__subcmd__analyze"
+                ;;
+            ipr__subcmd__plan__subcmd__help,help)
+                cmd="ipr__subcmd__plan__subcmd__help__subcmd__help"
+                ;;
+            ipr__subcmd__policy,help)
+                cmd="ipr__subcmd__policy__subcmd__help"
+                ;;
+            ipr__subcmd__policy,test)
+                cmd="ipr__subcmd__policy__subcmd__test"
+                ;;
+            ipr__subcmd__policy__subcmd__help,help)
+                cmd="ipr__subcmd__policy__subcmd__help__subcmd__help"
+                ;;
+            ipr__subcmd__policy__subcmd__help,test)
+                cmd="ipr__subcmd__policy__subcmd__help__subcmd__test"
+                ;;
             *)
                 ;;
         esac
@@ -119,7 +167,7 @@ _ipr() {
 
     case "${cmd}" in
         ipr)
-            opts="-C -q -h -V --format --no-input --quiet --help --version init create list show approve reject review cancel deploy record stats log completions man demo help"
+            opts="-C -q -h -V --format --no-input --quiet --help --version init create list show approve reject review cancel deploy record stats log plan policy drift completions man demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -130,7 +178,7 @@ _ipr() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml markdown" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -160,7 +208,7 @@ _ipr() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml markdown" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -190,7 +238,7 @@ _ipr() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml markdown" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -212,7 +260,7 @@ _ipr() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml markdown" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -223,7 +271,7 @@ _ipr() {
             return 0
             ;;
         ipr__subcmd__create)
-            opts="-f -C -q -h --file --type --name --version --tenant --source-env --target-env --justification --release-notes --impact --rollback-plan --scheduled --staging-tests-passed --security-scan-passed --performance-tests-passed --evidence-url --sign --format --no-input --quiet --help"
+            opts="-f -C -q -h --file --type --name --version --tenant --source-env --target-env --justification --release-notes --impact --rollback-plan --scheduled --staging-tests-passed --security-scan-passed --performance-tests-passed --evidence-url --plan --plan-file --sign --format --no-input --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -285,12 +333,20 @@ _ipr() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --plan)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plan-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 -C)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml markdown" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -316,7 +372,7 @@ _ipr() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml markdown" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -346,7 +402,69 @@ _ipr() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml markdown" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__drift)
+            opts="-C -q -h --plan --plan-file --runner --create --name --tenant --source-env --target-env --impact --rollback-plan --staging-tests-passed --security-scan-passed --performance-tests-passed --evidence-url --sign --format --no-input --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --plan)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plan-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --runner)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --source-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --target-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --impact)
+                    COMPREPLY=($(compgen -W "low medium high critical" -- "${cur}"))
+                    return 0
+                    ;;
+                --rollback-plan)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --evidence-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json yaml markdown" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -357,7 +475,7 @@ _ipr() {
             return 0
             ;;
         ipr__subcmd__help)
-            opts="init create list show approve reject review cancel deploy record stats log completions man demo help"
+            opts="init create list show approve reject review cancel deploy record stats log plan policy drift completions man demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -454,6 +572,20 @@ _ipr() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ipr__subcmd__help__subcmd__drift)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ipr__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -513,6 +645,62 @@ _ipr() {
         ipr__subcmd__help__subcmd__man)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__help__subcmd__plan)
+            opts="analyze"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__help__subcmd__plan__subcmd__analyze)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__help__subcmd__policy)
+            opts="test"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__help__subcmd__policy__subcmd__test)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -614,7 +802,7 @@ _ipr() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml markdown" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -648,7 +836,7 @@ _ipr() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml markdown" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -670,7 +858,7 @@ _ipr() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml markdown" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -692,7 +880,183 @@ _ipr() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml markdown" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__plan)
+            opts="-C -q -h --format --no-input --quiet --help analyze help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json yaml markdown" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__plan__subcmd__analyze)
+            opts="-C -q -h --rollback-plan --format --no-input --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --rollback-plan)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json yaml markdown" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__plan__subcmd__help)
+            opts="analyze help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__plan__subcmd__help__subcmd__analyze)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__plan__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__policy)
+            opts="-C -q -h --format --no-input --quiet --help test help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json yaml markdown" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__policy__subcmd__help)
+            opts="test help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__policy__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__policy__subcmd__help__subcmd__test)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__policy__subcmd__test)
+            opts="-C -q -h --format --no-input --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json yaml markdown" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -730,7 +1094,7 @@ _ipr() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml markdown" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -760,7 +1124,7 @@ _ipr() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml markdown" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -790,7 +1154,7 @@ _ipr() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml markdown" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -812,7 +1176,7 @@ _ipr() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml markdown" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -834,7 +1198,7 @@ _ipr() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml markdown" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -74,8 +74,15 @@ pub fn deploy(
     };
     workflow::apply(&ticket, &probe, &snap.actor.email, &snap.config, snap.now)?;
     // `.ipr/policies` against the approved plan (terraform requests only).
-    let warnings =
-        crate::plan_request::check_deploy(store, snap.head, &ticket, (&name, &def), &root)?;
+    let on_deny = |f: &crate::rego::Finding| eprintln!("deny: {f}");
+    let warnings = crate::plan_request::check_deploy(
+        store,
+        snap.head,
+        &ticket,
+        (&name, &def),
+        &root,
+        &on_deny,
+    )?;
     for w in warnings.iter().filter(|_| options.echo) {
         eprintln!("warning: {w}");
     }

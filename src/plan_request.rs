@@ -128,24 +128,42 @@ pub fn policies_at(store: &Store, at: Option<Oid>) -> Result<Option<PolicySet>> 
     Ok(Some(PolicySet::load(&sources)?))
 }
 
-/// Evaluate `policies` for `ticket` and its plan: every `deny` is one
-/// permission error (exit 3) listing them all; the `warn`s are returned.
-pub fn check(policies: &mut PolicySet, plan_json: &[u8], ticket: &Ticket) -> Result<Vec<Finding>> {
+/// Receives each `deny` message before the refusal, so that every one is
+/// shown (the CLI prints them as `deny:` lines above the `error:` line).
+pub type OnDeny<'a> = &'a dyn Fn(&Finding);
+
+/// Evaluate `policies` for the request `what` (`ticket`, with its plan):
+/// each `deny` goes to `on_deny` and together they are one permission error
+/// (exit 3); the `warn`s are returned.
+pub fn check(
+    policies: &mut PolicySet,
+    plan_json: &[u8],
+    ticket: &Ticket,
+    what: &str,
+    on_deny: OnDeny<'_>,
+) -> Result<Vec<Finding>> {
     let request = serde_json::to_value(ticket).expect("a ticket always serializes");
     let verdict = policies.evaluate(&rego::input(plan_json, &request)?)?;
     if verdict.deny.is_empty() {
         return Ok(verdict.warn);
     }
-    let list: Vec<String> = verdict.deny.iter().map(|f| f.to_string()).collect();
+    verdict.deny.iter().for_each(on_deny);
+    let mut per_policy: Vec<(&str, usize)> = Vec::new();
+    for f in &verdict.deny {
+        match per_policy.iter_mut().find(|(p, _)| *p == f.policy) {
+            Some((_, n)) => *n += 1,
+            None => per_policy.push((&f.policy, 1)),
+        }
+    }
+    let counts: Vec<String> = per_policy
+        .iter()
+        .map(|(p, n)| format!("{} {n}", p.rsplit('/').next().unwrap_or(p)))
+        .collect();
+    let n = verdict.deny.len();
     Err(Error::permission(format!(
-        "{} denied by {} ({}): {}",
-        ticket.id(),
-        POLICIES_DIR,
-        match list.len() {
-            1 => "1 violation".to_string(),
-            n => format!("{n} violations"),
-        },
-        list.join("; ")
+        "{what} is denied by {POLICIES_DIR}: {n} violation{} ({}), listed above",
+        if n == 1 { "" } else { "s" },
+        counts.join(", ")
     ))
     .with_hint(format!(
         "change the plan so the policies pass; policy changes are commits to {POLICIES_DIR} (`ipr policy test` runs their fixtures)"
@@ -155,7 +173,10 @@ pub fn check(policies: &mut PolicySet, plan_json: &[u8], ticket: &Ticket) -> Res
 /// The check `ipr create` runs on the new ticket, under the repository
 /// lock: the policies committed at the snapshot, whose warnings are stored
 /// in `spec.plan.warnings`.
-pub fn create_gate(plan_json: &[u8]) -> impl Fn(&Store, &Snapshot, &mut Ticket) -> Result<()> + '_ {
+pub fn create_gate<'a>(
+    plan_json: &'a [u8],
+    on_deny: OnDeny<'a>,
+) -> impl Fn(&Store, &Snapshot, &mut Ticket) -> Result<()> + 'a {
     move |store, snap, ticket| {
         if ticket.spec.target.kind != TargetType::Terraform {
             return Ok(());
@@ -163,7 +184,7 @@ pub fn create_gate(plan_json: &[u8]) -> impl Fn(&Store, &Snapshot, &mut Ticket) 
         let Some(mut policies) = policies_at(store, snap.head)? else {
             return Ok(());
         };
-        let warnings = check(&mut policies, plan_json, ticket)?;
+        let warnings = check(&mut policies, plan_json, ticket, "the request", on_deny)?;
         if let Some(plan) = ticket.spec.plan.as_mut() {
             for w in warnings {
                 if !plan.warnings.contains(&w.message) {
@@ -186,6 +207,7 @@ pub fn check_deploy(
     ticket: &Ticket,
     runner: (&str, &RunnerDef),
     repo_root: &Path,
+    on_deny: OnDeny<'_>,
 ) -> Result<Vec<Finding>> {
     if ticket.spec.target.kind != TargetType::Terraform {
         return Ok(Vec::new());
@@ -203,7 +225,13 @@ pub fn check_deploy(
         .with_hint("deploy terraform requests with a terraform runner (`runners.definitions.NAME.kind: terraform`)"));
     };
     let json = show_json(tf, repo_root, ticket)?;
-    check(&mut policies, &json, ticket)
+    check(
+        &mut policies,
+        &json,
+        ticket,
+        &ticket.id().to_string(),
+        on_deny,
+    )
 }
 
 /// `terraform show -json` of the runner's saved plan file, after checking
