@@ -25,9 +25,10 @@ function __fish_ipr_using_subcommand
 end
 
 complete -c ipr -n "__fish_ipr_needs_command" -s C -d 'Run as if ipr was started in PATH (like `git -C`)' -r -F
-complete -c ipr -n "__fish_ipr_needs_command" -l format -d 'Output format where the output is data' -r -f -a "table\t''
+complete -c ipr -n "__fish_ipr_needs_command" -l format -d 'Output format where the output is data (markdown: only `plan analyze`)' -r -f -a "table\t''
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t''"
 complete -c ipr -n "__fish_ipr_needs_command" -l no-input -d 'Never prompt; a missing value is an error (exit 6)'
 complete -c ipr -n "__fish_ipr_needs_command" -s q -l quiet -d 'Print only what a script needs (IDs, data); no progress messages'
 complete -c ipr -n "__fish_ipr_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -45,6 +46,9 @@ complete -c ipr -n "__fish_ipr_needs_command" -f -a "record" -d 'Record the outc
 complete -c ipr -n "__fish_ipr_needs_command" -f -a "stats" -d 'Counts for a dashboard: pending requests, approved and rejected today, deployed this week (since Monday 00:00 UTC), over the requests you can see'
 complete -c ipr -n "__fish_ipr_needs_command" -f -a "log" -d 'Show the commits of one request, newest first: who acted, what they did, when, and whether the commit is signed'
 complete -c ipr -n "__fish_ipr_needs_command" -f -a "sync" -d 'Share your actions with the team: fetch the remote branch, replay your unpushed ipr commits on top of it one by one (each re-checked against the remote\'s state), and push'
+complete -c ipr -n "__fish_ipr_needs_command" -f -a "plan" -d 'Work with Terraform plans'
+complete -c ipr -n "__fish_ipr_needs_command" -f -a "policy" -d 'Policy as code: the Rego policies of `.ipr/policies` that every terraform request must pass'
+complete -c ipr -n "__fish_ipr_needs_command" -f -a "drift" -d 'Find objects changed outside Terraform; with --create, open a request that records them'
 complete -c ipr -n "__fish_ipr_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c ipr -n "__fish_ipr_needs_command" -f -a "man" -d 'Print the man page (roff): `ipr man | man -l -`'
 complete -c ipr -n "__fish_ipr_needs_command" -f -a "demo" -d 'Run the workflow end to end on a throwaway gitops repo: an admin sets it up, a devops engineer files a request, a tenant admin approves it'
@@ -52,15 +56,16 @@ complete -c ipr -n "__fish_ipr_needs_command" -f -a "help" -d 'Print this messag
 complete -c ipr -n "__fish_ipr_using_subcommand init" -l tenant -d 'A tenant requests can be filed for (repeat for several)' -r
 complete -c ipr -n "__fish_ipr_using_subcommand init" -l admin -d 'The first admin\'s email [default: git config user.email]' -r
 complete -c ipr -n "__fish_ipr_using_subcommand init" -s C -d 'Run as if ipr was started in PATH (like `git -C`)' -r -F
-complete -c ipr -n "__fish_ipr_using_subcommand init" -l format -d 'Output format where the output is data' -r -f -a "table\t''
+complete -c ipr -n "__fish_ipr_using_subcommand init" -l format -d 'Output format where the output is data (markdown: only `plan analyze`)' -r -f -a "table\t''
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t''"
 complete -c ipr -n "__fish_ipr_using_subcommand init" -l sign -d 'Sign the commit even if git config does not ask for it'
 complete -c ipr -n "__fish_ipr_using_subcommand init" -l no-input -d 'Never prompt; a missing value is an error (exit 6)'
 complete -c ipr -n "__fish_ipr_using_subcommand init" -s q -l quiet -d 'Print only what a script needs (IDs, data); no progress messages'
 complete -c ipr -n "__fish_ipr_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ipr -n "__fish_ipr_using_subcommand create" -s f -l file -d 'Read the request from a YAML file (`-` for stdin)' -r -F
-complete -c ipr -n "__fish_ipr_using_subcommand create" -l type -d 'What is promoted' -r -f -a "api\t''
+complete -c ipr -n "__fish_ipr_using_subcommand create" -l type -d 'What is promoted [default with --plan: terraform]' -r -f -a "api\t''
 application\t''
 policy\t''
 terraform\t''"
@@ -78,10 +83,13 @@ critical\t''"
 complete -c ipr -n "__fish_ipr_using_subcommand create" -l rollback-plan -d 'How to undo the change (required)' -r
 complete -c ipr -n "__fish_ipr_using_subcommand create" -l scheduled -d 'Not before this RFC 3339 date-time, e.g. 2026-12-24T09:00:00Z [default: ASAP]' -r
 complete -c ipr -n "__fish_ipr_using_subcommand create" -l evidence-url -d 'http(s) URL of the test evidence (CI run, report)' -r
+complete -c ipr -n "__fish_ipr_using_subcommand create" -l plan -d '`terraform show -json` output of the plan (`-` for stdin)' -r -F
+complete -c ipr -n "__fish_ipr_using_subcommand create" -l plan-file -d 'The saved plan (`terraform plan -out=FILE`) the runner will apply' -r -F
 complete -c ipr -n "__fish_ipr_using_subcommand create" -s C -d 'Run as if ipr was started in PATH (like `git -C`)' -r -F
-complete -c ipr -n "__fish_ipr_using_subcommand create" -l format -d 'Output format where the output is data' -r -f -a "table\t''
+complete -c ipr -n "__fish_ipr_using_subcommand create" -l format -d 'Output format where the output is data (markdown: only `plan analyze`)' -r -f -a "table\t''
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t''"
 complete -c ipr -n "__fish_ipr_using_subcommand create" -l staging-tests-passed -d 'Staging tests passed (required to create)'
 complete -c ipr -n "__fish_ipr_using_subcommand create" -l security-scan-passed -d 'Security scan passed (required to create)'
 complete -c ipr -n "__fish_ipr_using_subcommand create" -l performance-tests-passed -d 'Performance tests passed'
@@ -100,26 +108,29 @@ cancelled\t''"
 complete -c ipr -n "__fish_ipr_using_subcommand list" -l tenant -d 'Only requests of this tenant' -r
 complete -c ipr -n "__fish_ipr_using_subcommand list" -l created-by -d 'Only requests created by this email' -r
 complete -c ipr -n "__fish_ipr_using_subcommand list" -s C -d 'Run as if ipr was started in PATH (like `git -C`)' -r -F
-complete -c ipr -n "__fish_ipr_using_subcommand list" -l format -d 'Output format where the output is data' -r -f -a "table\t''
+complete -c ipr -n "__fish_ipr_using_subcommand list" -l format -d 'Output format where the output is data (markdown: only `plan analyze`)' -r -f -a "table\t''
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t''"
 complete -c ipr -n "__fish_ipr_using_subcommand list" -l mine -d 'Only requests you created'
 complete -c ipr -n "__fish_ipr_using_subcommand list" -l pending -d 'Only pending requests you may approve (your review queue)'
 complete -c ipr -n "__fish_ipr_using_subcommand list" -l no-input -d 'Never prompt; a missing value is an error (exit 6)'
 complete -c ipr -n "__fish_ipr_using_subcommand list" -s q -l quiet -d 'Print only what a script needs (IDs, data); no progress messages'
 complete -c ipr -n "__fish_ipr_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ipr -n "__fish_ipr_using_subcommand show" -s C -d 'Run as if ipr was started in PATH (like `git -C`)' -r -F
-complete -c ipr -n "__fish_ipr_using_subcommand show" -l format -d 'Output format where the output is data' -r -f -a "table\t''
+complete -c ipr -n "__fish_ipr_using_subcommand show" -l format -d 'Output format where the output is data (markdown: only `plan analyze`)' -r -f -a "table\t''
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t''"
 complete -c ipr -n "__fish_ipr_using_subcommand show" -l no-input -d 'Never prompt; a missing value is an error (exit 6)'
 complete -c ipr -n "__fish_ipr_using_subcommand show" -s q -l quiet -d 'Print only what a script needs (IDs, data); no progress messages'
 complete -c ipr -n "__fish_ipr_using_subcommand show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ipr -n "__fish_ipr_using_subcommand approve" -s m -l comment -d 'A comment recorded with the approval' -r
 complete -c ipr -n "__fish_ipr_using_subcommand approve" -s C -d 'Run as if ipr was started in PATH (like `git -C`)' -r -F
-complete -c ipr -n "__fish_ipr_using_subcommand approve" -l format -d 'Output format where the output is data' -r -f -a "table\t''
+complete -c ipr -n "__fish_ipr_using_subcommand approve" -l format -d 'Output format where the output is data (markdown: only `plan analyze`)' -r -f -a "table\t''
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t''"
 complete -c ipr -n "__fish_ipr_using_subcommand approve" -l sign -d 'Sign the commit even if git config does not ask for it'
 complete -c ipr -n "__fish_ipr_using_subcommand approve" -l push -d 'Fetch first, act on the remote\'s latest state, and push (retrying if someone else pushed first). `sync.autoPush: true` makes it the default'
 complete -c ipr -n "__fish_ipr_using_subcommand approve" -l no-input -d 'Never prompt; a missing value is an error (exit 6)'
@@ -127,9 +138,10 @@ complete -c ipr -n "__fish_ipr_using_subcommand approve" -s q -l quiet -d 'Print
 complete -c ipr -n "__fish_ipr_using_subcommand approve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ipr -n "__fish_ipr_using_subcommand reject" -s r -l reason -d 'Why it is rejected (at least 10 characters)' -r
 complete -c ipr -n "__fish_ipr_using_subcommand reject" -s C -d 'Run as if ipr was started in PATH (like `git -C`)' -r -F
-complete -c ipr -n "__fish_ipr_using_subcommand reject" -l format -d 'Output format where the output is data' -r -f -a "table\t''
+complete -c ipr -n "__fish_ipr_using_subcommand reject" -l format -d 'Output format where the output is data (markdown: only `plan analyze`)' -r -f -a "table\t''
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t''"
 complete -c ipr -n "__fish_ipr_using_subcommand reject" -l sign -d 'Sign the commit even if git config does not ask for it'
 complete -c ipr -n "__fish_ipr_using_subcommand reject" -l push -d 'Fetch first, act on the remote\'s latest state, and push (retrying if someone else pushed first). `sync.autoPush: true` makes it the default'
 complete -c ipr -n "__fish_ipr_using_subcommand reject" -l no-input -d 'Never prompt; a missing value is an error (exit 6)'
@@ -137,9 +149,10 @@ complete -c ipr -n "__fish_ipr_using_subcommand reject" -s q -l quiet -d 'Print 
 complete -c ipr -n "__fish_ipr_using_subcommand reject" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ipr -n "__fish_ipr_using_subcommand review" -s m -l comment -d 'Comment for an approval, reason for a rejection' -r
 complete -c ipr -n "__fish_ipr_using_subcommand review" -s C -d 'Run as if ipr was started in PATH (like `git -C`)' -r -F
-complete -c ipr -n "__fish_ipr_using_subcommand review" -l format -d 'Output format where the output is data' -r -f -a "table\t''
+complete -c ipr -n "__fish_ipr_using_subcommand review" -l format -d 'Output format where the output is data (markdown: only `plan analyze`)' -r -f -a "table\t''
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t''"
 complete -c ipr -n "__fish_ipr_using_subcommand review" -l approve -d 'Approve the request'
 complete -c ipr -n "__fish_ipr_using_subcommand review" -l reject -d 'Reject the request (needs --comment of at least 10 characters)'
 complete -c ipr -n "__fish_ipr_using_subcommand review" -l sign -d 'Sign the commit even if git config does not ask for it'
@@ -149,9 +162,10 @@ complete -c ipr -n "__fish_ipr_using_subcommand review" -s q -l quiet -d 'Print 
 complete -c ipr -n "__fish_ipr_using_subcommand review" -s h -l help -d 'Print help'
 complete -c ipr -n "__fish_ipr_using_subcommand cancel" -s r -l reason -d 'Why it is cancelled' -r
 complete -c ipr -n "__fish_ipr_using_subcommand cancel" -s C -d 'Run as if ipr was started in PATH (like `git -C`)' -r -F
-complete -c ipr -n "__fish_ipr_using_subcommand cancel" -l format -d 'Output format where the output is data' -r -f -a "table\t''
+complete -c ipr -n "__fish_ipr_using_subcommand cancel" -l format -d 'Output format where the output is data (markdown: only `plan analyze`)' -r -f -a "table\t''
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t''"
 complete -c ipr -n "__fish_ipr_using_subcommand cancel" -l sign -d 'Sign the commit even if git config does not ask for it'
 complete -c ipr -n "__fish_ipr_using_subcommand cancel" -l push -d 'Fetch first, act on the remote\'s latest state, and push (retrying if someone else pushed first). `sync.autoPush: true` makes it the default'
 complete -c ipr -n "__fish_ipr_using_subcommand cancel" -l no-input -d 'Never prompt; a missing value is an error (exit 6)'
@@ -160,9 +174,10 @@ complete -c ipr -n "__fish_ipr_using_subcommand cancel" -s h -l help -d 'Print h
 complete -c ipr -n "__fish_ipr_using_subcommand deploy" -l runner -d 'Use this runner (a name under runners.definitions, or `shell`)' -r
 complete -c ipr -n "__fish_ipr_using_subcommand deploy" -l reason -d 'Why the freeze is broken' -r
 complete -c ipr -n "__fish_ipr_using_subcommand deploy" -s C -d 'Run as if ipr was started in PATH (like `git -C`)' -r -F
-complete -c ipr -n "__fish_ipr_using_subcommand deploy" -l format -d 'Output format where the output is data' -r -f -a "table\t''
+complete -c ipr -n "__fish_ipr_using_subcommand deploy" -l format -d 'Output format where the output is data (markdown: only `plan analyze`)' -r -f -a "table\t''
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t''"
 complete -c ipr -n "__fish_ipr_using_subcommand deploy" -l dry-run -d 'Check every rule and print exactly what would run; change nothing'
 complete -c ipr -n "__fish_ipr_using_subcommand deploy" -l no-wait -d 'Return once the job is launched and `deploying` is committed; complete it later with `ipr record`'
 complete -c ipr -n "__fish_ipr_using_subcommand deploy" -l break-glass -d 'Deploy inside a freeze window (admins only; recorded in history)'
@@ -177,73 +192,153 @@ complete -c ipr -n "__fish_ipr_using_subcommand record" -l job-id -d 'The job id
 complete -c ipr -n "__fish_ipr_using_subcommand record" -l error -d 'What went wrong (with --status failed)' -r
 complete -c ipr -n "__fish_ipr_using_subcommand record" -l deployment-id -d 'Deployment id to record (with --status successful)' -r
 complete -c ipr -n "__fish_ipr_using_subcommand record" -s C -d 'Run as if ipr was started in PATH (like `git -C`)' -r -F
-complete -c ipr -n "__fish_ipr_using_subcommand record" -l format -d 'Output format where the output is data' -r -f -a "table\t''
+complete -c ipr -n "__fish_ipr_using_subcommand record" -l format -d 'Output format where the output is data (markdown: only `plan analyze`)' -r -f -a "table\t''
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t''"
 complete -c ipr -n "__fish_ipr_using_subcommand record" -l sign -d 'Sign the commit even if git config does not ask for it'
 complete -c ipr -n "__fish_ipr_using_subcommand record" -l push -d 'Fetch first, act on the remote\'s latest state, and push (retrying if someone else pushed first). `sync.autoPush: true` makes it the default'
 complete -c ipr -n "__fish_ipr_using_subcommand record" -l no-input -d 'Never prompt; a missing value is an error (exit 6)'
 complete -c ipr -n "__fish_ipr_using_subcommand record" -s q -l quiet -d 'Print only what a script needs (IDs, data); no progress messages'
 complete -c ipr -n "__fish_ipr_using_subcommand record" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ipr -n "__fish_ipr_using_subcommand stats" -s C -d 'Run as if ipr was started in PATH (like `git -C`)' -r -F
-complete -c ipr -n "__fish_ipr_using_subcommand stats" -l format -d 'Output format where the output is data' -r -f -a "table\t''
+complete -c ipr -n "__fish_ipr_using_subcommand stats" -l format -d 'Output format where the output is data (markdown: only `plan analyze`)' -r -f -a "table\t''
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t''"
 complete -c ipr -n "__fish_ipr_using_subcommand stats" -l no-input -d 'Never prompt; a missing value is an error (exit 6)'
 complete -c ipr -n "__fish_ipr_using_subcommand stats" -s q -l quiet -d 'Print only what a script needs (IDs, data); no progress messages'
 complete -c ipr -n "__fish_ipr_using_subcommand stats" -s h -l help -d 'Print help'
 complete -c ipr -n "__fish_ipr_using_subcommand log" -s C -d 'Run as if ipr was started in PATH (like `git -C`)' -r -F
-complete -c ipr -n "__fish_ipr_using_subcommand log" -l format -d 'Output format where the output is data' -r -f -a "table\t''
+complete -c ipr -n "__fish_ipr_using_subcommand log" -l format -d 'Output format where the output is data (markdown: only `plan analyze`)' -r -f -a "table\t''
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t''"
 complete -c ipr -n "__fish_ipr_using_subcommand log" -l no-input -d 'Never prompt; a missing value is an error (exit 6)'
 complete -c ipr -n "__fish_ipr_using_subcommand log" -s q -l quiet -d 'Print only what a script needs (IDs, data); no progress messages'
 complete -c ipr -n "__fish_ipr_using_subcommand log" -s h -l help -d 'Print help'
 complete -c ipr -n "__fish_ipr_using_subcommand sync" -l remote -d 'The git remote to sync with' -r
 complete -c ipr -n "__fish_ipr_using_subcommand sync" -s C -d 'Run as if ipr was started in PATH (like `git -C`)' -r -F
-complete -c ipr -n "__fish_ipr_using_subcommand sync" -l format -d 'Output format where the output is data' -r -f -a "table\t''
+complete -c ipr -n "__fish_ipr_using_subcommand sync" -l format -d 'Output format where the output is data (markdown: only `plan analyze`)' -r -f -a "table\t''
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t''"
 complete -c ipr -n "__fish_ipr_using_subcommand sync" -l sign -d 'Sign replayed commits even if git config does not ask for it'
 complete -c ipr -n "__fish_ipr_using_subcommand sync" -l no-input -d 'Never prompt; a missing value is an error (exit 6)'
 complete -c ipr -n "__fish_ipr_using_subcommand sync" -s q -l quiet -d 'Print only what a script needs (IDs, data); no progress messages'
 complete -c ipr -n "__fish_ipr_using_subcommand sync" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ipr -n "__fish_ipr_using_subcommand completions" -s C -d 'Run as if ipr was started in PATH (like `git -C`)' -r -F
-complete -c ipr -n "__fish_ipr_using_subcommand completions" -l format -d 'Output format where the output is data' -r -f -a "table\t''
+complete -c ipr -n "__fish_ipr_using_subcommand plan; and not __fish_seen_subcommand_from analyze help" -s C -d 'Run as if ipr was started in PATH (like `git -C`)' -r -F
+complete -c ipr -n "__fish_ipr_using_subcommand plan; and not __fish_seen_subcommand_from analyze help" -l format -d 'Output format where the output is data (markdown: only `plan analyze`)' -r -f -a "table\t''
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t''"
+complete -c ipr -n "__fish_ipr_using_subcommand plan; and not __fish_seen_subcommand_from analyze help" -l no-input -d 'Never prompt; a missing value is an error (exit 6)'
+complete -c ipr -n "__fish_ipr_using_subcommand plan; and not __fish_seen_subcommand_from analyze help" -s q -l quiet -d 'Print only what a script needs (IDs, data); no progress messages'
+complete -c ipr -n "__fish_ipr_using_subcommand plan; and not __fish_seen_subcommand_from analyze help" -s h -l help -d 'Print help'
+complete -c ipr -n "__fish_ipr_using_subcommand plan; and not __fish_seen_subcommand_from analyze help" -f -a "analyze" -d 'Risk report of a Terraform plan: every resource change with its risk, data sources read, drift, terraform\'s summary line and the plan\'s risk'
+complete -c ipr -n "__fish_ipr_using_subcommand plan; and not __fish_seen_subcommand_from analyze help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ipr -n "__fish_ipr_using_subcommand plan; and __fish_seen_subcommand_from analyze" -l rollback-plan -d 'Text of the Rollback section of --format markdown' -r
+complete -c ipr -n "__fish_ipr_using_subcommand plan; and __fish_seen_subcommand_from analyze" -s C -d 'Run as if ipr was started in PATH (like `git -C`)' -r -F
+complete -c ipr -n "__fish_ipr_using_subcommand plan; and __fish_seen_subcommand_from analyze" -l format -d 'Output format where the output is data (markdown: only `plan analyze`)' -r -f -a "table\t''
+json\t''
+yaml\t''
+markdown\t''"
+complete -c ipr -n "__fish_ipr_using_subcommand plan; and __fish_seen_subcommand_from analyze" -l no-input -d 'Never prompt; a missing value is an error (exit 6)'
+complete -c ipr -n "__fish_ipr_using_subcommand plan; and __fish_seen_subcommand_from analyze" -s q -l quiet -d 'Print only what a script needs (IDs, data); no progress messages'
+complete -c ipr -n "__fish_ipr_using_subcommand plan; and __fish_seen_subcommand_from analyze" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ipr -n "__fish_ipr_using_subcommand plan; and __fish_seen_subcommand_from help" -f -a "analyze" -d 'Risk report of a Terraform plan: every resource change with its risk, data sources read, drift, terraform\'s summary line and the plan\'s risk'
+complete -c ipr -n "__fish_ipr_using_subcommand plan; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ipr -n "__fish_ipr_using_subcommand policy; and not __fish_seen_subcommand_from test help" -s C -d 'Run as if ipr was started in PATH (like `git -C`)' -r -F
+complete -c ipr -n "__fish_ipr_using_subcommand policy; and not __fish_seen_subcommand_from test help" -l format -d 'Output format where the output is data (markdown: only `plan analyze`)' -r -f -a "table\t''
+json\t''
+yaml\t''
+markdown\t''"
+complete -c ipr -n "__fish_ipr_using_subcommand policy; and not __fish_seen_subcommand_from test help" -l no-input -d 'Never prompt; a missing value is an error (exit 6)'
+complete -c ipr -n "__fish_ipr_using_subcommand policy; and not __fish_seen_subcommand_from test help" -s q -l quiet -d 'Print only what a script needs (IDs, data); no progress messages'
+complete -c ipr -n "__fish_ipr_using_subcommand policy; and not __fish_seen_subcommand_from test help" -s h -l help -d 'Print help'
+complete -c ipr -n "__fish_ipr_using_subcommand policy; and not __fish_seen_subcommand_from test help" -f -a "test" -d 'Run each policy against its fixture plans'
+complete -c ipr -n "__fish_ipr_using_subcommand policy; and not __fish_seen_subcommand_from test help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ipr -n "__fish_ipr_using_subcommand policy; and __fish_seen_subcommand_from test" -s C -d 'Run as if ipr was started in PATH (like `git -C`)' -r -F
+complete -c ipr -n "__fish_ipr_using_subcommand policy; and __fish_seen_subcommand_from test" -l format -d 'Output format where the output is data (markdown: only `plan analyze`)' -r -f -a "table\t''
+json\t''
+yaml\t''
+markdown\t''"
+complete -c ipr -n "__fish_ipr_using_subcommand policy; and __fish_seen_subcommand_from test" -l no-input -d 'Never prompt; a missing value is an error (exit 6)'
+complete -c ipr -n "__fish_ipr_using_subcommand policy; and __fish_seen_subcommand_from test" -s q -l quiet -d 'Print only what a script needs (IDs, data); no progress messages'
+complete -c ipr -n "__fish_ipr_using_subcommand policy; and __fish_seen_subcommand_from test" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ipr -n "__fish_ipr_using_subcommand policy; and __fish_seen_subcommand_from help" -f -a "test" -d 'Run each policy against its fixture plans'
+complete -c ipr -n "__fish_ipr_using_subcommand policy; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ipr -n "__fish_ipr_using_subcommand drift" -l plan -d 'Read this `terraform show -json` output instead of running terraform' -r -F
+complete -c ipr -n "__fish_ipr_using_subcommand drift" -l plan-file -d 'The saved plan of --plan, recorded in the request (with --create)' -r -F
+complete -c ipr -n "__fish_ipr_using_subcommand drift" -l runner -d 'The terraform runner to run [default: the only terraform definition]' -r
+complete -c ipr -n "__fish_ipr_using_subcommand drift" -l name -d 'The stack: target name of the drift request' -r
+complete -c ipr -n "__fish_ipr_using_subcommand drift" -l tenant -d 'Tenant of the request [default: your only tenant]' -r
+complete -c ipr -n "__fish_ipr_using_subcommand drift" -l source-env -d 'Source environment of the request' -r
+complete -c ipr -n "__fish_ipr_using_subcommand drift" -l target-env -d 'Environment that drifted' -r
+complete -c ipr -n "__fish_ipr_using_subcommand drift" -l impact -d 'Impact, at least the plan\'s risk [default: the plan\'s risk]' -r -f -a "low\t''
+medium\t''
+high\t''
+critical\t''"
+complete -c ipr -n "__fish_ipr_using_subcommand drift" -l rollback-plan -d 'How to undo the change [default: a note that nothing is to roll back]' -r
+complete -c ipr -n "__fish_ipr_using_subcommand drift" -l evidence-url -d 'http(s) URL of the evidence (e.g. the CI job that found the drift)' -r
+complete -c ipr -n "__fish_ipr_using_subcommand drift" -s C -d 'Run as if ipr was started in PATH (like `git -C`)' -r -F
+complete -c ipr -n "__fish_ipr_using_subcommand drift" -l format -d 'Output format where the output is data (markdown: only `plan analyze`)' -r -f -a "table\t''
+json\t''
+yaml\t''
+markdown\t''"
+complete -c ipr -n "__fish_ipr_using_subcommand drift" -l create -d 'Open a request recording the drift (once per stack while it is open)'
+complete -c ipr -n "__fish_ipr_using_subcommand drift" -l staging-tests-passed -d 'Staging tests passed (required to create)'
+complete -c ipr -n "__fish_ipr_using_subcommand drift" -l security-scan-passed -d 'Security scan passed (required to create)'
+complete -c ipr -n "__fish_ipr_using_subcommand drift" -l performance-tests-passed -d 'Performance tests passed'
+complete -c ipr -n "__fish_ipr_using_subcommand drift" -l sign -d 'Sign the commit even if git config does not ask for it'
+complete -c ipr -n "__fish_ipr_using_subcommand drift" -l push -d 'Fetch first, act on the remote\'s latest state, and push (retrying if someone else pushed first). `sync.autoPush: true` makes it the default'
+complete -c ipr -n "__fish_ipr_using_subcommand drift" -l no-input -d 'Never prompt; a missing value is an error (exit 6)'
+complete -c ipr -n "__fish_ipr_using_subcommand drift" -s q -l quiet -d 'Print only what a script needs (IDs, data); no progress messages'
+complete -c ipr -n "__fish_ipr_using_subcommand drift" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ipr -n "__fish_ipr_using_subcommand completions" -s C -d 'Run as if ipr was started in PATH (like `git -C`)' -r -F
+complete -c ipr -n "__fish_ipr_using_subcommand completions" -l format -d 'Output format where the output is data (markdown: only `plan analyze`)' -r -f -a "table\t''
+json\t''
+yaml\t''
+markdown\t''"
 complete -c ipr -n "__fish_ipr_using_subcommand completions" -l no-input -d 'Never prompt; a missing value is an error (exit 6)'
 complete -c ipr -n "__fish_ipr_using_subcommand completions" -s q -l quiet -d 'Print only what a script needs (IDs, data); no progress messages'
 complete -c ipr -n "__fish_ipr_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ipr -n "__fish_ipr_using_subcommand man" -s C -d 'Run as if ipr was started in PATH (like `git -C`)' -r -F
-complete -c ipr -n "__fish_ipr_using_subcommand man" -l format -d 'Output format where the output is data' -r -f -a "table\t''
+complete -c ipr -n "__fish_ipr_using_subcommand man" -l format -d 'Output format where the output is data (markdown: only `plan analyze`)' -r -f -a "table\t''
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t''"
 complete -c ipr -n "__fish_ipr_using_subcommand man" -l no-input -d 'Never prompt; a missing value is an error (exit 6)'
 complete -c ipr -n "__fish_ipr_using_subcommand man" -s q -l quiet -d 'Print only what a script needs (IDs, data); no progress messages'
 complete -c ipr -n "__fish_ipr_using_subcommand man" -s h -l help -d 'Print help'
 complete -c ipr -n "__fish_ipr_using_subcommand demo" -l dir -d 'Build the demo repo here and keep it [default: a temporary directory, removed after]' -r -F
 complete -c ipr -n "__fish_ipr_using_subcommand demo" -s C -d 'Run as if ipr was started in PATH (like `git -C`)' -r -F
-complete -c ipr -n "__fish_ipr_using_subcommand demo" -l format -d 'Output format where the output is data' -r -f -a "table\t''
+complete -c ipr -n "__fish_ipr_using_subcommand demo" -l format -d 'Output format where the output is data (markdown: only `plan analyze`)' -r -f -a "table\t''
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t''"
 complete -c ipr -n "__fish_ipr_using_subcommand demo" -l no-input -d 'Never prompt; a missing value is an error (exit 6)'
 complete -c ipr -n "__fish_ipr_using_subcommand demo" -s q -l quiet -d 'Print only what a script needs (IDs, data); no progress messages'
 complete -c ipr -n "__fish_ipr_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ipr -n "__fish_ipr_using_subcommand help; and not __fish_seen_subcommand_from init create list show approve reject review cancel deploy record stats log sync completions man demo help" -f -a "init" -d 'Create .ipr/config.yaml and requests/prod/ in the current git repo, and commit the config'
-complete -c ipr -n "__fish_ipr_using_subcommand help; and not __fish_seen_subcommand_from init create list show approve reject review cancel deploy record stats log sync completions man demo help" -f -a "create" -d 'File a new promotion request and commit it as yourself'
-complete -c ipr -n "__fish_ipr_using_subcommand help; and not __fish_seen_subcommand_from init create list show approve reject review cancel deploy record stats log sync completions man demo help" -f -a "list" -d 'List the requests you can see, oldest first'
-complete -c ipr -n "__fish_ipr_using_subcommand help; and not __fish_seen_subcommand_from init create list show approve reject review cancel deploy record stats log sync completions man demo help" -f -a "show" -d 'Show one request: target, justification, release notes, impact, rollback plan, pre-checks and its timeline'
-complete -c ipr -n "__fish_ipr_using_subcommand help; and not __fish_seen_subcommand_from init create list show approve reject review cancel deploy record stats log sync completions man demo help" -f -a "approve" -d 'Approve a pending request'
-complete -c ipr -n "__fish_ipr_using_subcommand help; and not __fish_seen_subcommand_from init create list show approve reject review cancel deploy record stats log sync completions man demo help" -f -a "reject" -d 'Reject a pending request; one rejection ends it'
-complete -c ipr -n "__fish_ipr_using_subcommand help; and not __fish_seen_subcommand_from init create list show approve reject review cancel deploy record stats log sync completions man demo help" -f -a "review" -d 'Approve or reject a pending request (same rules as `ipr approve` and `ipr reject`); with --reject, --comment is the reason'
-complete -c ipr -n "__fish_ipr_using_subcommand help; and not __fish_seen_subcommand_from init create list show approve reject review cancel deploy record stats log sync completions man demo help" -f -a "cancel" -d 'Cancel a pending or approved request'
-complete -c ipr -n "__fish_ipr_using_subcommand help; and not __fish_seen_subcommand_from init create list show approve reject review cancel deploy record stats log sync completions man demo help" -f -a "deploy" -d 'Deploy an approved request (or retry a failed one) through its runner, and record the outcome in the ticket'
-complete -c ipr -n "__fish_ipr_using_subcommand help; and not __fish_seen_subcommand_from init create list show approve reject review cancel deploy record stats log sync completions man demo help" -f -a "record" -d 'Record the outcome of a deploy started with `ipr deploy --no-wait` (from an AWX notification webhook, a CI callback, or by hand)'
-complete -c ipr -n "__fish_ipr_using_subcommand help; and not __fish_seen_subcommand_from init create list show approve reject review cancel deploy record stats log sync completions man demo help" -f -a "stats" -d 'Counts for a dashboard: pending requests, approved and rejected today, deployed this week (since Monday 00:00 UTC), over the requests you can see'
-complete -c ipr -n "__fish_ipr_using_subcommand help; and not __fish_seen_subcommand_from init create list show approve reject review cancel deploy record stats log sync completions man demo help" -f -a "log" -d 'Show the commits of one request, newest first: who acted, what they did, when, and whether the commit is signed'
-complete -c ipr -n "__fish_ipr_using_subcommand help; and not __fish_seen_subcommand_from init create list show approve reject review cancel deploy record stats log sync completions man demo help" -f -a "sync" -d 'Share your actions with the team: fetch the remote branch, replay your unpushed ipr commits on top of it one by one (each re-checked against the remote\'s state), and push'
-complete -c ipr -n "__fish_ipr_using_subcommand help; and not __fish_seen_subcommand_from init create list show approve reject review cancel deploy record stats log sync completions man demo help" -f -a "completions" -d 'Print a shell completion script'
-complete -c ipr -n "__fish_ipr_using_subcommand help; and not __fish_seen_subcommand_from init create list show approve reject review cancel deploy record stats log sync completions man demo help" -f -a "man" -d 'Print the man page (roff): `ipr man | man -l -`'
-complete -c ipr -n "__fish_ipr_using_subcommand help; and not __fish_seen_subcommand_from init create list show approve reject review cancel deploy record stats log sync completions man demo help" -f -a "demo" -d 'Run the workflow end to end on a throwaway gitops repo: an admin sets it up, a devops engineer files a request, a tenant admin approves it'
-complete -c ipr -n "__fish_ipr_using_subcommand help; and not __fish_seen_subcommand_from init create list show approve reject review cancel deploy record stats log sync completions man demo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ipr -n "__fish_ipr_using_subcommand help; and not __fish_seen_subcommand_from init create list show approve reject review cancel deploy record stats log sync plan policy drift completions man demo help" -f -a "init" -d 'Create .ipr/config.yaml and requests/prod/ in the current git repo, and commit the config'
+complete -c ipr -n "__fish_ipr_using_subcommand help; and not __fish_seen_subcommand_from init create list show approve reject review cancel deploy record stats log sync plan policy drift completions man demo help" -f -a "create" -d 'File a new promotion request and commit it as yourself'
+complete -c ipr -n "__fish_ipr_using_subcommand help; and not __fish_seen_subcommand_from init create list show approve reject review cancel deploy record stats log sync plan policy drift completions man demo help" -f -a "list" -d 'List the requests you can see, oldest first'
+complete -c ipr -n "__fish_ipr_using_subcommand help; and not __fish_seen_subcommand_from init create list show approve reject review cancel deploy record stats log sync plan policy drift completions man demo help" -f -a "show" -d 'Show one request: target, justification, release notes, impact, rollback plan, pre-checks and its timeline'
+complete -c ipr -n "__fish_ipr_using_subcommand help; and not __fish_seen_subcommand_from init create list show approve reject review cancel deploy record stats log sync plan policy drift completions man demo help" -f -a "approve" -d 'Approve a pending request'
+complete -c ipr -n "__fish_ipr_using_subcommand help; and not __fish_seen_subcommand_from init create list show approve reject review cancel deploy record stats log sync plan policy drift completions man demo help" -f -a "reject" -d 'Reject a pending request; one rejection ends it'
+complete -c ipr -n "__fish_ipr_using_subcommand help; and not __fish_seen_subcommand_from init create list show approve reject review cancel deploy record stats log sync plan policy drift completions man demo help" -f -a "review" -d 'Approve or reject a pending request (same rules as `ipr approve` and `ipr reject`); with --reject, --comment is the reason'
+complete -c ipr -n "__fish_ipr_using_subcommand help; and not __fish_seen_subcommand_from init create list show approve reject review cancel deploy record stats log sync plan policy drift completions man demo help" -f -a "cancel" -d 'Cancel a pending or approved request'
+complete -c ipr -n "__fish_ipr_using_subcommand help; and not __fish_seen_subcommand_from init create list show approve reject review cancel deploy record stats log sync plan policy drift completions man demo help" -f -a "deploy" -d 'Deploy an approved request (or retry a failed one) through its runner, and record the outcome in the ticket'
+complete -c ipr -n "__fish_ipr_using_subcommand help; and not __fish_seen_subcommand_from init create list show approve reject review cancel deploy record stats log sync plan policy drift completions man demo help" -f -a "record" -d 'Record the outcome of a deploy started with `ipr deploy --no-wait` (from an AWX notification webhook, a CI callback, or by hand)'
+complete -c ipr -n "__fish_ipr_using_subcommand help; and not __fish_seen_subcommand_from init create list show approve reject review cancel deploy record stats log sync plan policy drift completions man demo help" -f -a "stats" -d 'Counts for a dashboard: pending requests, approved and rejected today, deployed this week (since Monday 00:00 UTC), over the requests you can see'
+complete -c ipr -n "__fish_ipr_using_subcommand help; and not __fish_seen_subcommand_from init create list show approve reject review cancel deploy record stats log sync plan policy drift completions man demo help" -f -a "log" -d 'Show the commits of one request, newest first: who acted, what they did, when, and whether the commit is signed'
+complete -c ipr -n "__fish_ipr_using_subcommand help; and not __fish_seen_subcommand_from init create list show approve reject review cancel deploy record stats log sync plan policy drift completions man demo help" -f -a "sync" -d 'Share your actions with the team: fetch the remote branch, replay your unpushed ipr commits on top of it one by one (each re-checked against the remote\'s state), and push'
+complete -c ipr -n "__fish_ipr_using_subcommand help; and not __fish_seen_subcommand_from init create list show approve reject review cancel deploy record stats log sync plan policy drift completions man demo help" -f -a "plan" -d 'Work with Terraform plans'
+complete -c ipr -n "__fish_ipr_using_subcommand help; and not __fish_seen_subcommand_from init create list show approve reject review cancel deploy record stats log sync plan policy drift completions man demo help" -f -a "policy" -d 'Policy as code: the Rego policies of `.ipr/policies` that every terraform request must pass'
+complete -c ipr -n "__fish_ipr_using_subcommand help; and not __fish_seen_subcommand_from init create list show approve reject review cancel deploy record stats log sync plan policy drift completions man demo help" -f -a "drift" -d 'Find objects changed outside Terraform; with --create, open a request that records them'
+complete -c ipr -n "__fish_ipr_using_subcommand help; and not __fish_seen_subcommand_from init create list show approve reject review cancel deploy record stats log sync plan policy drift completions man demo help" -f -a "completions" -d 'Print a shell completion script'
+complete -c ipr -n "__fish_ipr_using_subcommand help; and not __fish_seen_subcommand_from init create list show approve reject review cancel deploy record stats log sync plan policy drift completions man demo help" -f -a "man" -d 'Print the man page (roff): `ipr man | man -l -`'
+complete -c ipr -n "__fish_ipr_using_subcommand help; and not __fish_seen_subcommand_from init create list show approve reject review cancel deploy record stats log sync plan policy drift completions man demo help" -f -a "demo" -d 'Run the workflow end to end on a throwaway gitops repo: an admin sets it up, a devops engineer files a request, a tenant admin approves it'
+complete -c ipr -n "__fish_ipr_using_subcommand help; and not __fish_seen_subcommand_from init create list show approve reject review cancel deploy record stats log sync plan policy drift completions man demo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ipr -n "__fish_ipr_using_subcommand help; and __fish_seen_subcommand_from plan" -f -a "analyze" -d 'Risk report of a Terraform plan: every resource change with its risk, data sources read, drift, terraform\'s summary line and the plan\'s risk'
+complete -c ipr -n "__fish_ipr_using_subcommand help; and __fish_seen_subcommand_from policy" -f -a "test" -d 'Run each policy against its fixture plans'

@@ -132,10 +132,26 @@ pub fn perform(
 
 /// `ipr create`: validate, take the next ID, commit the new ticket.
 pub fn create(store: &Store, spec: Spec, tenant: &str, options: Options) -> Result<Done> {
+    create_gated(store, spec, tenant, options, &|_, _, _| Ok(()))
+}
+
+/// A check of a new ticket against the committed state, run under the lock
+/// just before the commit; it may refuse, or add to the ticket (policies of
+/// a plan request store their warnings).
+pub type Gate<'a> = &'a dyn Fn(&Store, &Snapshot, &mut Ticket) -> Result<()>;
+
+/// [`create`], with `gate` run on the validated ticket before it is committed.
+pub fn create_gated(
+    store: &Store,
+    spec: Spec,
+    tenant: &str,
+    options: Options,
+    gate: Gate<'_>,
+) -> Result<Done> {
     let _lock = store.lock()?;
     perform(store, options, &mut |snap| {
         let id = store.next_id(snap.head, snap.now.year())?;
-        let ticket = workflow::create(
+        let mut ticket = workflow::create(
             spec.clone(),
             id,
             tenant,
@@ -143,6 +159,7 @@ pub fn create(store: &Store, spec: Spec, tenant: &str, options: Options) -> Resu
             &snap.config,
             snap.now,
         )?;
+        gate(store, snap, &mut ticket)?;
         Ok(Planned {
             ticket,
             verb: "create",

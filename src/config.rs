@@ -1,5 +1,5 @@
 //! `.ipr/config.yaml` (SPEC §3): tenants, users and roles, approval rules,
-//! signing, runners, notifications, freezes.
+//! signing, runners, notifications, freezes, plan risk rules.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::model::{Impact, TargetType, DEFAULT_API_VERSION};
+use crate::plan::PlanConfig;
 
 /// Path of the config file inside the gitops repo.
 pub const CONFIG_PATH: &str = ".ipr/config.yaml";
@@ -38,6 +39,13 @@ pub struct Config {
     pub freezes: Vec<Freeze>,
     #[serde(default, skip_serializing_if = "SyncConfig::is_default")]
     pub sync: SyncConfig,
+    /// Risk rules of `terraform` plans (SPEC §8).
+    #[serde(default, skip_serializing_if = "is_default_plan")]
+    pub plan: PlanConfig,
+}
+
+fn is_default_plan(plan: &PlanConfig) -> bool {
+    *plan == PlanConfig::default()
 }
 
 /// `sync:`: how clones share the repo.
@@ -273,6 +281,7 @@ impl Config {
             notifications: Vec::new(),
             freezes: Vec::new(),
             sync: SyncConfig::default(),
+            plan: PlanConfig::default(),
         }
     }
 }

@@ -73,6 +73,19 @@ pub fn deploy(
         break_glass: options.break_glass.clone(),
     };
     workflow::apply(&ticket, &probe, &snap.actor.email, &snap.config, snap.now)?;
+    // `.ipr/policies` against the approved plan (terraform requests only).
+    let on_deny = |f: &crate::rego::Finding| eprintln!("deny: {f}");
+    let warnings = crate::plan_request::check_deploy(
+        store,
+        snap.head,
+        &ticket,
+        (&name, &def),
+        &root,
+        &on_deny,
+    )?;
+    for w in warnings.iter().filter(|_| options.echo) {
+        eprintln!("warning: {w}");
+    }
     if options.dry_run {
         return Ok(Deployed::DryRun {
             plan: runner.describe(&request),

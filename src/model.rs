@@ -242,6 +242,9 @@ pub struct PlanRef {
     /// Summary line, like `terraform plan`'s last line.
     pub summary: String,
     pub risk: Impact,
+    /// `warn` messages of `.ipr/policies` when the request was created.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -450,8 +453,23 @@ pub fn validate_new(spec: &Spec, tenant: &str, config: &Config) -> Result<()> {
             config.tenants.join(", ")
         ));
     }
-    if t.kind == TargetType::Terraform && spec.plan.is_none() {
-        problems.push("a terraform target needs a plan (spec.plan)".into());
+    match &spec.plan {
+        None if t.kind == TargetType::Terraform => {
+            problems.push("a terraform target needs a plan (spec.plan)".into());
+        }
+        Some(_) if t.kind != TargetType::Terraform => {
+            problems.push(format!(
+                "spec.plan is only for terraform targets, not {}",
+                t.kind
+            ));
+        }
+        Some(plan) if r.impact_assessment < plan.risk => {
+            problems.push(format!(
+                "spec.request.impactAssessment {} is lower than the plan's risk {}; an impact may be raised above the risk, never lowered",
+                r.impact_assessment, plan.risk
+            ));
+        }
+        _ => {}
     }
     if problems.is_empty() {
         Ok(())

@@ -1,7 +1,7 @@
 //! `ipr create`: file a new request.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
@@ -10,6 +10,8 @@ use crate::error::{Error, Result};
 use crate::model::{
     parse_datetime, parse_url, Impact, PreChecks, RequestDetails, Spec, Target, TargetType,
 };
+use crate::plan::PlanConfig;
+use crate::plan_request::{self, PlanInput};
 
 use super::output;
 use super::{Ctx, Format};
@@ -21,6 +23,18 @@ use super::{Ctx, Format};
 /// `tenant`. On a terminal, ipr asks for what is missing; with --no-input
 /// (or without a terminal) a missing value is an error (exit 6).
 ///
+/// A terraform request needs --plan, the `terraform show -json` output of
+/// the saved plan, and should have --plan-file, the saved plan itself,
+/// which is what the terraform runner will apply. ipr stores their
+/// SHA-256, terraform's summary line and the plan's risk (see `ipr plan
+/// analyze`) in `spec.plan`; the impact is the risk unless --impact raises
+/// it (lowering it is refused, exit 6), and so are the approvals needed.
+/// The policies of `.ipr/policies` are checked against the plan: a `deny`
+/// refuses the request (exit 3), `warn`s are shown and stored in
+/// `spec.plan.warnings`. With -f, the document may name the two files as
+/// `planJson:` and `planFile:` (relative to the document), or the flags
+/// may be given.
+///
 /// Prints the new ID, e.g. PR-2026-0042 (with --format json, the ticket).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
@@ -29,7 +43,14 @@ Example:
     --justification \"New PCI-DSS compliant payment flow\" --impact low \\
     --rollback-plan \"Revert to v2.0.0 via emergency deploy\" \\
     --staging-tests-passed --security-scan-passed \\
-    --evidence-url https://ci.example.com/pipeline/12345")]
+    --evidence-url https://ci.example.com/pipeline/12345
+
+  terraform plan -out=tfplan && terraform show -json tfplan > plan.json
+  ipr create --plan plan.json --plan-file tfplan --name network --version 2026.03.1 \\
+    --justification \"Open port 443 on the edge load balancer\" \\
+    --rollback-plan \"Re-apply the previous tag infra-2026.02.4\" \\
+    --staging-tests-passed --security-scan-passed \\
+    --evidence-url https://ci.example.com/pipeline/12346")]
 pub struct Args {
     /// Read the request from a YAML file (`-` for stdin).
     #[arg(short = 'f', long = "file", value_name = "FILE", conflicts_with_all = [
@@ -38,7 +59,7 @@ pub struct Args {
         "security_scan_passed", "performance_tests_passed", "evidence_url"])]
     pub file: Option<PathBuf>,
 
-    /// What is promoted.
+    /// What is promoted [default with --plan: terraform].
     #[arg(long = "type", value_name = "TYPE", value_enum)]
     pub kind: Option<TargetType>,
 
@@ -98,6 +119,14 @@ pub struct Args {
     #[arg(long, value_name = "URL")]
     pub evidence_url: Option<String>,
 
+    /// `terraform show -json` output of the plan (`-` for stdin).
+    #[arg(long, value_name = "PLAN.json")]
+    pub plan: Option<PathBuf>,
+
+    /// The saved plan (`terraform plan -out=FILE`) the runner will apply.
+    #[arg(long, value_name = "FILE", requires = "plan")]
+    pub plan_file: Option<PathBuf>,
+
     #[command(flatten)]
     pub commit: super::CommitArgs,
 }
@@ -111,6 +140,12 @@ struct SpecFile {
     target: Target,
     request: RequestDetails,
     pre_checks: PreChecks,
+    /// `terraform show -json` output, relative to this document.
+    #[serde(default)]
+    plan_json: Option<PathBuf>,
+    /// The saved binary plan, relative to this document.
+    #[serde(default)]
+    plan_file: Option<PathBuf>,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
@@ -124,9 +159,13 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         .unwrap_or_default();
     let mut ask = Asker::new(ctx);
 
-    let (spec, tenant) = match &args.file {
-        Some(path) => {
-            let file = read_spec_file(path)?;
+    let file = match &args.file {
+        Some(path) => Some(read_spec_file(&ctx.resolve(path))?),
+        None => None,
+    };
+    let plan = read_plan(ctx, &args, file.as_ref(), &snap.config.plan)?;
+    let (spec, tenant) = match file {
+        Some((file, _)) => {
             let tenant = file.tenant.or(args.tenant.clone());
             let spec = Spec {
                 target: file.target,
@@ -136,7 +175,10 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
             };
             (Some(spec), tenant)
         }
-        None => (spec_from_flags(&args, &mut ask)?, args.tenant.clone()),
+        None => (
+            spec_from_flags(&args, plan.as_ref(), &mut ask)?,
+            args.tenant.clone(),
+        ),
     };
     let tenant = match tenant {
         Some(t) => Some(t),
@@ -145,18 +187,36 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     };
     ask.finish()?;
     let tenant = tenant.expect("finish() refuses missing values");
-    let spec = spec.expect("finish() refuses missing values");
+    let mut spec = spec.expect("finish() refuses missing values");
 
-    let done = action::create(&store, spec, &tenant, args.commit.options(ctx))?;
+    let options = args.commit.options(ctx);
+    let done = match &plan {
+        Some(p) => {
+            spec.plan = Some(p.plan_ref());
+            let on_deny = |f: &crate::rego::Finding| eprintln!("deny: {f}");
+            let gate = plan_request::create_gate(&p.json, &on_deny);
+            action::create_gated(&store, spec, &tenant, options, &gate)?
+        }
+        None => action::create(&store, spec, &tenant, options)?,
+    };
     let t = &done.ticket;
     if let Some(pushed) = &done.pushed {
         super::sync::describe(ctx, pushed);
     }
+    for w in t.spec.plan.iter().flat_map(|p| &p.warnings) {
+        ctx.note(format!("warning: {w}"));
+    }
     match ctx.format {
         Format::Table => {
             let need = crate::policy::required_approvals(&done.config, t);
+            let risk = t
+                .spec
+                .plan
+                .as_ref()
+                .map(|p| format!("plan risk {}, ", p.risk))
+                .unwrap_or_default();
             ctx.note(format!(
-                "created {} for {} ({need} approval{} needed) in {}",
+                "created {} for {} ({risk}{need} approval{} needed) in {}",
                 t.id(),
                 t.metadata.tenant,
                 if need == 1 { "" } else { "s" },
@@ -168,7 +228,56 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     }
 }
 
-fn read_spec_file(path: &PathBuf) -> Result<SpecFile> {
+/// The plan of --plan/--plan-file, or of `planJson:`/`planFile:` in the
+/// -f document (relative to it); giving both is a usage error.
+fn read_plan(
+    ctx: &Ctx,
+    args: &Args,
+    file: Option<&(SpecFile, PathBuf)>,
+    cfg: &PlanConfig,
+) -> Result<Option<PlanInput>> {
+    let from_file = file.and_then(|(f, base)| {
+        f.plan_json.as_ref().map(|j| {
+            let rel = |p: &PathBuf| {
+                if p.is_absolute() {
+                    p.clone()
+                } else {
+                    base.join(p)
+                }
+            };
+            (rel(j), f.plan_file.as_ref().map(rel))
+        })
+    });
+    if let Some((f, _)) = file {
+        if f.plan_json.is_none() && f.plan_file.is_some() {
+            return Err(Error::invalid("planFile is given without planJson")
+                .with_hint("planJson: the `terraform show -json` output of planFile"));
+        }
+    }
+    let from_flags = args.plan.as_ref().map(|j| {
+        (
+            ctx.resolve(j),
+            args.plan_file.as_ref().map(|f| ctx.resolve(f)),
+        )
+    });
+    let (json, binary) = match (from_flags, from_file) {
+        (Some(_), Some(_)) => {
+            return Err(Error::usage(
+                "the plan is given twice: by --plan and by planJson in the -f document",
+            ))
+        }
+        (Some(p), None) | (None, Some(p)) => p,
+        (None, None) => return Ok(None),
+    };
+    PlanInput::load(&json, binary.as_deref(), cfg).map(Some)
+}
+
+/// The -f document and the folder its relative paths start from.
+fn read_spec_file(path: &Path) -> Result<(SpecFile, PathBuf)> {
+    let base = match path.parent() {
+        Some(p) if path != Path::new("-") => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
     let name = path.display().to_string();
     let bytes = if name == "-" {
         let mut buf = Vec::new();
@@ -190,23 +299,26 @@ fn read_spec_file(path: &PathBuf) -> Result<SpecFile> {
     }
     let text =
         std::str::from_utf8(&bytes).map_err(|_| Error::invalid(format!("{name}: not UTF-8")))?;
-    serde_yaml_ng::from_str(text).map_err(|e| Error::invalid(format!("{name}: {e}")))
+    let file = serde_yaml_ng::from_str(text).map_err(|e| Error::invalid(format!("{name}: {e}")))?;
+    Ok((file, base))
 }
 
 /// Build the spec from flags, asking for what is missing. Returns `None`
 /// when something is missing and cannot be asked for; the asker then
 /// reports every missing value at once.
-fn spec_from_flags(args: &Args, ask: &mut Asker) -> Result<Option<Spec>> {
-    let kind = match args.kind {
-        Some(k) => Some(k),
-        None => ask.select("type", TargetType::ALL)?,
+fn spec_from_flags(args: &Args, plan: Option<&PlanInput>, ask: &mut Asker) -> Result<Option<Spec>> {
+    let kind = match (args.kind, plan) {
+        (Some(k), _) => Some(k),
+        (None, Some(_)) => Some(TargetType::Terraform),
+        (None, None) => ask.select("type", TargetType::ALL)?,
     };
     let name = ask.or_text("name", args.name.clone())?;
     let version = ask.or_text("version", args.version.clone())?;
     let justification = ask.or_text("justification", args.justification.clone())?;
-    let impact = match args.impact {
-        Some(i) => Some(i),
-        None => ask.select("impact", Impact::ALL)?,
+    let impact = match (args.impact, plan) {
+        (Some(i), _) => Some(i),
+        (None, Some(p)) => Some(p.report.risk),
+        (None, None) => ask.select("impact", Impact::ALL)?,
     };
     let rollback = ask.or_text("rollback-plan", args.rollback_plan.clone())?;
     let evidence = ask.or_text("evidence-url", args.evidence_url.clone())?;

@@ -22,21 +22,29 @@ pub fn run(ctx: &Ctx, _args: Args) -> Result<()> {
     super::output::print(&page())
 }
 
-/// `ipr.1` and one `ipr-<command>.1` per subcommand, for `man/`.
+/// `ipr.1` and one `ipr-<command>.1` per subcommand (and
+/// `ipr-<command>-<subcommand>.1` for nested ones such as `plan analyze`),
+/// for `man/`.
 pub fn pages() -> Vec<(String, String)> {
     let cmd = super::command();
     let mut out = vec![("ipr.1".to_string(), page())];
     for sub in cmd.get_subcommands() {
         let name = format!("ipr-{}", sub.get_name());
-        let sub = sub.clone().name(name.clone());
-        let mut buf = Vec::new();
-        clap_mangen::Man::new(sub)
-            .render(&mut buf)
-            .expect("rendering to memory cannot fail");
-        out.push((
-            format!("{name}.1"),
-            String::from_utf8(buf).expect("the man page is UTF-8"),
-        ));
+        out.push(render(sub, &name));
+        for nested in sub.get_subcommands() {
+            out.push(render(nested, &format!("{name}-{}", nested.get_name())));
+        }
     }
     out
+}
+
+fn render(cmd: &clap::Command, name: &str) -> (String, String) {
+    let mut buf = Vec::new();
+    clap_mangen::Man::new(cmd.clone().name(name.to_string()))
+        .render(&mut buf)
+        .expect("rendering to memory cannot fail");
+    (
+        format!("{name}.1"),
+        String::from_utf8(buf).expect("the man page is UTF-8"),
+    )
 }

@@ -7,11 +7,14 @@ pub mod completions;
 pub mod create;
 pub mod demo;
 pub mod deploy;
+pub mod drift;
 pub mod init;
 pub mod list;
 pub mod log;
 pub mod man;
 pub mod output;
+pub mod plan;
+pub mod policy;
 pub mod record;
 pub mod reject;
 pub mod review;
@@ -19,7 +22,7 @@ pub mod show;
 pub mod stats;
 pub mod sync;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -46,7 +49,7 @@ pub struct Cli {
     #[arg(short = 'C', value_name = "PATH", global = true)]
     pub repo: Option<PathBuf>,
 
-    /// Output format where the output is data.
+    /// Output format where the output is data (markdown: only `plan analyze`).
     #[arg(long, value_enum, global = true, value_name = "FORMAT")]
     pub format: Option<Format>,
 
@@ -68,6 +71,7 @@ pub enum Format {
     Table,
     Json,
     Yaml,
+    Markdown,
 }
 
 #[derive(Debug, Subcommand)]
@@ -85,6 +89,9 @@ pub enum Command {
     Stats(stats::Args),
     Log(log::Args),
     Sync(sync::Args),
+    Plan(plan::Args),
+    Policy(policy::Args),
+    Drift(Box<drift::Args>),
     Completions(completions::Args),
     Man(man::Args),
     Demo(demo::Args),
@@ -103,6 +110,15 @@ impl Ctx {
         Store::open(self.repo.as_deref())
     }
 
+    /// A path given on the command line, relative to `-C PATH` when given
+    /// (like `git -C`); `-` (stdin) as is.
+    pub fn resolve(&self, path: &Path) -> PathBuf {
+        match &self.repo {
+            Some(dir) if path.is_relative() && path != Path::new("-") => dir.join(path),
+            _ => path.to_path_buf(),
+        }
+    }
+
     /// A progress or confirmation message, on stderr unless `--quiet`.
     pub fn note(&self, message: impl AsRef<str>) {
         if !self.quiet {
@@ -119,6 +135,11 @@ pub fn run(cli: Cli) -> Result<()> {
         no_input: cli.no_input,
         quiet: cli.quiet,
     };
+    if ctx.format == Format::Markdown && !matches!(cli.command, Command::Plan(_)) {
+        return Err(Error::usage(
+            "--format markdown is only for `ipr plan analyze`; use table, json or yaml",
+        ));
+    }
     match cli.command {
         Command::Init(args) => init::run(&ctx, args),
         Command::Create(args) => create::run(&ctx, *args),
@@ -133,6 +154,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Stats(args) => stats::run(&ctx, args),
         Command::Log(args) => log::run(&ctx, args),
         Command::Sync(args) => sync::run(&ctx, args),
+        Command::Plan(args) => plan::run(&ctx, args),
+        Command::Policy(args) => policy::run(&ctx, args),
+        Command::Drift(args) => drift::run(&ctx, *args),
         Command::Completions(args) => completions::run(&ctx, args),
         Command::Man(args) => man::run(&ctx, args),
         Command::Demo(args) => demo::run(&ctx, args),

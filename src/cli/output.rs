@@ -33,7 +33,7 @@ pub fn data<T: Serialize + ?Sized>(format: Format, value: &T) -> Result<String> 
             .map(|s| s + "\n")
             .map_err(|e| Error::other(e.to_string())),
         Format::Yaml => serde_yaml_ng::to_string(value).map_err(|e| Error::other(e.to_string())),
-        Format::Table => Err(Error::other("table output is not data")),
+        Format::Table | Format::Markdown => Err(Error::other("table output is not data")),
     }
 }
 

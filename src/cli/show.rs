@@ -129,6 +129,9 @@ pub fn detail(t: &Ticket, config: &Config) -> String {
     }
     if let Some(plan) = &s.plan {
         let _ = writeln!(o, "Plan:       {} (risk {})", plan.summary, plan.risk);
+        let _ = writeln!(o, "Plan JSON:  {}", plan.json_sha256);
+        let file = plan.file_sha256.as_deref().unwrap_or("none recorded");
+        let _ = writeln!(o, "Plan file:  {file}");
     }
 
     let _ = write!(o, "\nJustification\n{}", indent(&s.request.justification));
@@ -141,6 +144,10 @@ pub fn detail(t: &Ticket, config: &Config) -> String {
         let _ = write!(o, "\nRelease notes\n{}", indent(notes));
     }
     let _ = write!(o, "\nRollback plan\n{}", indent(&s.request.rollback_plan));
+    if let Some(plan) = s.plan.as_ref().filter(|p| !p.warnings.is_empty()) {
+        let list: String = plan.warnings.iter().map(|w| format!("- {w}\n")).collect();
+        let _ = write!(o, "\nPolicy warnings\n{}", indent(&list));
+    }
     if let Some(reason) = &t.status.rejection_reason {
         let _ = write!(o, "\nRejection reason\n{}", indent(reason));
     }

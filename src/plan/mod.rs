@@ -392,6 +392,7 @@ pub fn plan_ref(json: &[u8], binary_plan: Option<&[u8]>, report: &PlanReport) ->
         file_sha256: binary_plan.map(sha256_ref),
         summary: report.summary.line.clone(),
         risk: report.risk,
+        warnings: Vec::new(),
     }
 }
 

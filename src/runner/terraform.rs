@@ -62,17 +62,7 @@ pub fn file_sha256(path: &Path) -> Result<String> {
 
 impl TerraformRunner {
     pub fn new(config: &TerraformConfig, repo_root: &Path, echo: bool) -> Result<TerraformRunner> {
-        if !matches!(
-            Path::new(&config.binary)
-                .file_name()
-                .and_then(|n| n.to_str()),
-            Some("terraform" | "tofu")
-        ) {
-            return Err(Error::invalid(format!(
-                "terraform runner binary `{}` must be terraform or tofu",
-                config.binary
-            )));
-        }
+        config.check_binary()?;
         Ok(TerraformRunner {
             config: config.clone(),
             timeout: parse_duration(&config.timeout, "terraform runner timeout")?,
@@ -173,6 +163,58 @@ impl Runner for TerraformRunner {
 }
 
 impl TerraformConfig {
+    /// The binary must be `terraform` or `tofu` (a name or a path).
+    pub fn check_binary(&self) -> Result<()> {
+        if !matches!(
+            Path::new(&self.binary).file_name().and_then(|n| n.to_str()),
+            Some("terraform" | "tofu")
+        ) {
+            return Err(Error::invalid(format!(
+                "terraform runner binary `{}` must be terraform or tofu",
+                self.binary
+            )));
+        }
+        Ok(())
+    }
+
+    /// Run `<binary> -chdir=<dir> ARGS…` to completion and return its
+    /// stdout and exit code; an exit code not in `ok` is an error holding
+    /// the end of stderr. For short read-only commands (`show -json`,
+    /// `plan -refresh-only`), not for `apply`, which the runner streams.
+    pub fn output(&self, dir: &Path, args: &[&str], ok: &[i32]) -> Result<(Vec<u8>, i32)> {
+        self.check_binary()?;
+        let what = format!(
+            "{} {}",
+            self.binary_name(),
+            args.first().copied().unwrap_or("")
+        );
+        let out = std::process::Command::new(&self.binary)
+            .arg(format!("-chdir={}", dir.display()))
+            .args(args)
+            .env("TF_IN_AUTOMATION", "1")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .map_err(|e| {
+                Error::other(format!("cannot run {}: {e}", self.binary))
+                    .with_hint("set runners.definitions.NAME.binary to terraform or tofu on PATH, or a path to it")
+            })?;
+        let code = out.status.code().unwrap_or(-1);
+        if !ok.contains(&code) {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let tail: Vec<&str> = stderr
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
+            let tail = tail[tail.len().saturating_sub(3)..].join(" ");
+            return Err(Error::other(format!(
+                "`{what}` in {} exited with status {code}: {tail}",
+                dir.display()
+            )));
+        }
+        Ok((out.stdout, code))
+    }
+
     fn binary_name(&self) -> &str {
         Path::new(&self.binary)
             .file_name()

@@ -223,6 +223,29 @@ impl Store {
         read_in_tree(&self.repo, &tree, path)
     }
 
+    /// The files directly under `dir` at `at` whose name ends with
+    /// `suffix`, sorted by name (e.g. `.ipr/policies/*.rego`).
+    pub fn files_in(&self, at: Option<Oid>, dir: &str, suffix: &str) -> Result<Vec<TicketFile>> {
+        let Some(tree) = self.tree_at(at)? else {
+            return Ok(Vec::new());
+        };
+        let Some(t) = subtree(&self.repo, &tree, dir)? else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for entry in t.iter() {
+            let Ok(name) = entry.name() else { continue };
+            if entry.kind() == Some(ObjectType::Blob) && name.ends_with(suffix) {
+                out.push(TicketFile {
+                    path: format!("{dir}/{name}"),
+                    bytes: self.repo.find_blob(entry.id())?.content().to_vec(),
+                });
+            }
+        }
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(out)
+    }
+
     /// `.ipr/config.yaml` as committed at `at`.
     pub fn config(&self, at: Option<Oid>) -> Result<Config> {
         match self.read(at, CONFIG_PATH)? {

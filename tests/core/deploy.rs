@@ -491,6 +491,7 @@ fn terraform_request(env: &Env, plan_bytes: &[u8]) -> String {
         file_sha256: Some(hash),
         summary: "Plan: 1 to add, 0 to change, 0 to destroy.".into(),
         risk: ipr::model::Impact::Low,
+        warnings: Vec::new(),
     });
     t.status = ipr::model::Status {
         state: ipr::model::State::Pending,

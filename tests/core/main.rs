@@ -9,6 +9,7 @@ mod create;
 mod deploy;
 mod docs;
 mod model;
+mod plans;
 mod rbac;
 mod snapshots;
 mod sync;

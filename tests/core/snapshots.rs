@@ -115,6 +115,13 @@ fn help_tree() {
         assert!(out.status.success(), "{name} --help");
         text.push_str(&format!("\n===== ipr {name} --help =====\n"));
         text.push_str(&stdout(&out));
+        for nested in sub.get_subcommands() {
+            let nested = nested.get_name();
+            let out = env.run(&[name, nested, "--help"]);
+            assert!(out.status.success(), "{name} {nested} --help");
+            text.push_str(&format!("\n===== ipr {name} {nested} --help =====\n"));
+            text.push_str(&stdout(&out));
+        }
     }
     insta::assert_snapshot!("help", text);
 }

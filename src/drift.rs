@@ -1,0 +1,132 @@
+//! Drift: objects changed outside Terraform (`ipr drift`).
+//!
+//! Detection is a refresh-only plan in the terraform runner's working
+//! directory, `terraform plan -refresh-only -detailed-exitcode -out=FILE`
+//! then `terraform show -json FILE`, whose `resource_drift` lists what
+//! changed; [`crate::plan::analyze`] reads it into [`PlanReport::drift`].
+//!
+//! A drift request is a `terraform` request for the stack with
+//! `spec.target.version: drift` (the [`MARKER`]). While one is open (not
+//! deployed, rejected or cancelled) for a stack, `ipr drift --create` opens
+//! no other.
+
+use std::path::Path;
+
+use git2::Oid;
+
+use crate::error::{Error, Result};
+use crate::model::{Impact, PreChecks, RequestDetails, Spec, Target, TargetType, Ticket};
+use crate::plan::PlanReport;
+use crate::plan_request::PlanInput;
+use crate::runner::terraform::TerraformConfig;
+use crate::store::Store;
+
+/// `spec.target.version` of a drift request.
+pub const MARKER: &str = "drift";
+
+/// Run a refresh-only plan in the runner's working directory and return
+/// `terraform show -json` of it. Nothing is written to the working
+/// directory (the plan file is a temporary file) and nothing is applied.
+pub fn detect(tf: &TerraformConfig, repo_root: &Path) -> Result<Vec<u8>> {
+    let dir = repo_root.join(&tf.workdir);
+    if !dir.is_dir() {
+        return Err(Error::not_found(format!(
+            "terraform working directory {} does not exist",
+            dir.display()
+        ))
+        .with_hint(
+            "set runners.definitions.NAME.workdir to the root module, relative to the repository",
+        ));
+    }
+    let tmp = tempfile::tempdir()?;
+    let out = tmp.path().join("drift.tfplan");
+    let out_arg = format!("-out={}", out.display());
+    // -detailed-exitcode: 0 no drift, 1 error, 2 drift.
+    tf.output(
+        &dir,
+        &[
+            "plan",
+            "-refresh-only",
+            "-detailed-exitcode",
+            "-input=false",
+            "-no-color",
+            &out_arg,
+        ],
+        &[0, 2],
+    )?;
+    let path = out.display().to_string();
+    let (json, _) = tf.output(&dir, &["show", "-json", "-no-color", &path], &[0])?;
+    Ok(json)
+}
+
+/// The open drift request of stack `name` at `at`, if there is one.
+pub fn open_request(store: &Store, at: Option<Oid>, name: &str) -> Result<Option<Ticket>> {
+    for file in store.ticket_files(at)? {
+        // A ticket that does not parse is `ipr verify`'s to report, not ours.
+        let Ok(t) = Ticket::from_yaml(&file.bytes, &file.path) else {
+            continue;
+        };
+        let target = &t.spec.target;
+        if target.kind == TargetType::Terraform
+            && target.name == name
+            && target.version == MARKER
+            && !t.status.state.is_terminal()
+        {
+            return Ok(Some(t));
+        }
+    }
+    Ok(None)
+}
+
+/// What `ipr drift --create` is told besides the plan.
+#[derive(Debug, Clone)]
+pub struct DriftRequest {
+    /// The stack: `spec.target.name`.
+    pub name: String,
+    pub source_env: String,
+    pub target_env: String,
+    /// Raises the impact above the plan's risk.
+    pub impact: Option<Impact>,
+    pub rollback_plan: Option<String>,
+    pub pre_checks: PreChecks,
+}
+
+/// The spec of the request recording the drift in `plan`.
+pub fn request_spec(req: &DriftRequest, plan: &PlanInput) -> Spec {
+    let report = &plan.report;
+    let n = report.drift.len();
+    let risk = plan.plan_ref().risk;
+    Spec {
+        target: Target {
+            kind: TargetType::Terraform,
+            name: req.name.clone(),
+            version: MARKER.to_string(),
+            source_environment: req.source_env.clone(),
+            target_environment: req.target_env.clone(),
+        },
+        request: RequestDetails {
+            justification: format!(
+                "Drift on {}: {n} object{} changed outside Terraform",
+                req.name,
+                if n == 1 { "" } else { "s" }
+            ),
+            release_notes: Some(release_notes(report)),
+            impact_assessment: req.impact.unwrap_or(risk),
+            rollback_plan: req.rollback_plan.clone().unwrap_or_else(|| {
+                "Nothing to roll back: ipr drift recorded this request; the objects listed changed outside Terraform".to_string()
+            }),
+            scheduled_date: None,
+        },
+        pre_checks: req.pre_checks.clone(),
+        plan: Some(plan.plan_ref()),
+    }
+}
+
+/// The drifted objects, one Markdown list item each.
+pub fn release_notes(report: &PlanReport) -> String {
+    let mut notes = String::from("Changed outside Terraform (found by `ipr drift`):\n");
+    for d in &report.drift {
+        notes.push_str(&format!("- {} ({})\n", d.address, d.action));
+    }
+    notes
+}
