@@ -155,3 +155,58 @@ fn json_and_yaml_output_are_the_ticket() {
     let out = env.run(&["approve", "PR-2026-0001", "-q"]);
     assert_eq!(out.status.code(), Some(5));
 }
+
+/// On a terminal (a pty from util-linux `script`), ipr asks for what is
+/// missing with dialoguer prompts; the answers land in the ticket.
+#[test]
+fn prompts_for_missing_values_on_a_terminal() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("note: `script` (util-linux) is not installed; prompt test skipped");
+        return;
+    }
+    let env = Env::team();
+    env.as_user(ADMIN);
+    let bin = assert_cmd::cargo::cargo_bin("ipr");
+    let line = format!(
+        "{} -C {} create --type api --name web --version 1.0 --impact low --justification 'A justification long enough' --rollback-plan revert --staging-tests-passed --security-scan-passed",
+        bin.display(),
+        env.repo.display()
+    );
+    let mut cmd = std::process::Command::new("script");
+    cmd.args(["-qec", &line, "/dev/null"])
+        .env("HOME", env.home())
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("IPR_NOW", NOW)
+        .env("TERM", "xterm")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    use std::io::Write;
+    // evidence URL, "no" to performance tests, Enter on the first tenant
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"https://ci.example.com/10\nn\n\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let t =
+        ipr::model::Ticket::from_yaml(env.ticket_at_head("PR-2026-0001").as_bytes(), "t").unwrap();
+    assert_eq!(
+        t.spec.pre_checks.test_evidence_url.as_str(),
+        "https://ci.example.com/10"
+    );
+    assert!(!t.spec.pre_checks.performance_tests_passed);
+    assert_eq!(t.metadata.tenant, "tenant-finance");
+    assert_eq!(t.metadata.created_by, ADMIN);
+}
