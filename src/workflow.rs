@@ -14,6 +14,10 @@ use crate::model::{
 };
 use crate::policy::{self, Capability};
 
+/// Rule ids (see [`Error::code`]) of the refusals below.
+pub const ILLEGAL_TRANSITION: &str = "illegal-transition";
+pub const REJECT_REASON: &str = "reject-reason";
+
 /// A change to an existing request.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Transition {
@@ -55,6 +59,37 @@ impl Transition {
             Transition::Succeed { .. } => Action::Deployed,
             Transition::Fail { .. } => Action::Failed,
         }
+    }
+
+    /// The transition that appended `entry` to a history, as `ipr verify`
+    /// replays it through [`apply`]; `None` for `created`, which is not a
+    /// transition. Keep this the inverse of what [`apply`] writes.
+    pub fn from_entry(entry: &HistoryEntry) -> Option<Transition> {
+        Some(match entry.action {
+            Action::Created => return None,
+            Action::Approved => Transition::Approve {
+                comment: entry.comment.clone(),
+            },
+            Action::Rejected => Transition::Reject {
+                reason: entry.comment.clone().unwrap_or_default(),
+            },
+            Action::Cancelled => Transition::Cancel {
+                reason: entry.comment.clone(),
+            },
+            Action::Deploying => Transition::StartDeploy {
+                runner: entry.runner.clone().unwrap_or_default(),
+                job_id: entry.job_id.clone(),
+                break_glass: entry.break_glass.clone(),
+            },
+            Action::Deployed => Transition::Succeed {
+                job_id: entry.job_id.clone(),
+                deployment_id: entry.deployment_id.clone(),
+            },
+            Action::Failed => Transition::Fail {
+                job_id: entry.job_id.clone(),
+                error: entry.error.clone().unwrap_or_default(),
+            },
+        })
     }
 
     /// The verb used in messages and commit subjects.
@@ -144,7 +179,8 @@ pub fn apply(
             transition.verb(),
             allowed.join(" or "),
             past(transition),
-        )));
+        ))
+        .with_code(ILLEGAL_TRANSITION));
     }
 
     let mut next = ticket.clone();
@@ -167,7 +203,8 @@ pub fn apply(
                 return Err(Error::invalid(format!(
                     "a rejection needs a reason of at least {MIN_REJECT_REASON} characters"
                 ))
-                .with_hint("ipr reject ID --reason \"why this cannot ship\""));
+                .with_hint("ipr reject ID --reason \"why this cannot ship\"")
+                .with_code(REJECT_REASON));
             }
             entry.comment = Some(reason.to_string());
             status.state = State::Rejected;
