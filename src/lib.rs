@@ -13,6 +13,7 @@ pub mod model;
 pub mod policy;
 pub mod runner;
 pub mod store;
+pub mod verify;
 pub mod workflow;
 
 pub use error::{Error, Kind, Result};

@@ -15,6 +15,7 @@ pub mod reject;
 pub mod review;
 pub mod show;
 pub mod stats;
+pub mod verify;
 
 use std::path::PathBuf;
 
@@ -79,6 +80,7 @@ pub enum Command {
     Cancel(cancel::Args),
     Stats(stats::Args),
     Log(log::Args),
+    Verify(verify::Args),
     Completions(completions::Args),
     Man(man::Args),
     Demo(demo::Args),
@@ -124,6 +126,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Cancel(args) => cancel::run(&ctx, args),
         Command::Stats(args) => stats::run(&ctx, args),
         Command::Log(args) => log::run(&ctx, args),
+        Command::Verify(args) => verify::run(&ctx, args),
         Command::Completions(args) => completions::run(&ctx, args),
         Command::Man(args) => man::run(&ctx, args),
         Command::Demo(args) => demo::run(&ctx, args),
