@@ -9,6 +9,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod hooks;
 pub mod model;
 pub mod policy;
 pub mod runner;

@@ -6,6 +6,7 @@ pub mod cancel;
 pub mod completions;
 pub mod create;
 pub mod demo;
+pub mod hooks;
 pub mod init;
 pub mod list;
 pub mod log;
@@ -81,6 +82,7 @@ pub enum Command {
     Stats(stats::Args),
     Log(log::Args),
     Verify(verify::Args),
+    Hooks(hooks::Args),
     Completions(completions::Args),
     Man(man::Args),
     Demo(demo::Args),
@@ -127,6 +129,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Stats(args) => stats::run(&ctx, args),
         Command::Log(args) => log::run(&ctx, args),
         Command::Verify(args) => verify::run(&ctx, args),
+        Command::Hooks(args) => hooks::run(&ctx, args),
         Command::Completions(args) => completions::run(&ctx, args),
         Command::Man(args) => man::run(&ctx, args),
         Command::Demo(args) => demo::run(&ctx, args),
