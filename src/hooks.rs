@@ -28,7 +28,7 @@ pub fn pre_commit_script(ipr: Option<&Path>) -> String {
          # itself would have committed (same rules as `ipr verify`).\n\
          ipr=${{IPR:-{fallback}}}\n\
          command -v \"$ipr\" >/dev/null 2>&1 || ipr=ipr\n\
-         exec \"$ipr\" verify --staged\n"
+         exec \"$ipr\" verify --staged --quiet\n"
     )
 }
 

@@ -6,7 +6,7 @@ use crate::verify::{self, Scope};
 use super::output;
 use super::{Ctx, Format};
 
-/// Replay the branch's history and check every transition (SPEC §10).
+/// Replay the branch's history and check every transition.
 ///
 /// Each commit that changes a ticket or .ipr/ is checked the way the CLI
 /// would have checked the action: the file parses and validates; the change
