@@ -38,13 +38,20 @@ pub fn pre_receive_script() -> String {
 # ipr pre-receive hook: refuse a push whose new commits `ipr verify` rejects.
 # Install as hooks/pre-receive in the server's bare repository (ipr on PATH).
 # The commits before the push were verified when they were pushed, so only
-# the new range is replayed; a new branch is verified from its root.
+# the new range is replayed; a new branch is verified from its root. The
+# history is the audit trail: rewriting it (a non-fast-forward) is refused.
 status=0
 while read -r old new ref; do
     case "$ref" in refs/heads/*) ;; *) continue ;; esac
     case "$new" in *[!0]*) ;; *) continue ;; esac      # branch deletion
     case "$old" in
-        *[!0]*) ipr verify --since "$old" "$new" || status=1 ;;
+        *[!0]*)
+            if git merge-base --is-ancestor "$old" "$new"; then
+                ipr verify --since "$old" "$new" || status=1
+            else
+                echo "ipr: refusing to rewrite the history of $ref (not a fast-forward)" >&2
+                status=1
+            fi ;;
         *) ipr verify "$new" || status=1 ;;
     esac
 done

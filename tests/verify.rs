@@ -675,6 +675,15 @@ fn pre_receive_hook_refuses_a_forged_push() {
     assert!(stderr.contains(": spec-changed: "), "{stderr}");
     let server_head = r.git(&["--git-dir", server.to_str().unwrap(), "rev-parse", "main"]);
     assert_eq!(server_head.trim(), accepted);
+
+    // Rewriting the verified history (dropping the approval) is refused too.
+    r.git(&["reset", "-q", "--hard", "HEAD~2"]);
+    let rewrite = push("+main");
+    assert!(!rewrite.status.success());
+    let stderr = String::from_utf8_lossy(&rewrite.stderr);
+    assert!(stderr.contains("not a fast-forward"), "{stderr}");
+    let server_head = r.git(&["--git-dir", server.to_str().unwrap(), "rev-parse", "main"]);
+    assert_eq!(server_head.trim(), accepted);
 }
 
 #[test]
