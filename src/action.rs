@@ -20,6 +20,11 @@ use crate::workflow::{self, Transition};
 pub struct Options {
     /// `--sign`: sign even if git config does not ask for it.
     pub sign: bool,
+    /// `--push`: fetch, act on the remote's latest state, push (retrying
+    /// when someone else pushed first). `sync.autoPush` turns it on.
+    pub push: bool,
+    /// `--no-input`: git must not prompt for credentials either.
+    pub no_input: bool,
 }
 
 /// What an action did.
@@ -28,6 +33,8 @@ pub struct Done {
     pub ticket: Ticket,
     pub commit: Oid,
     pub config: Config,
+    /// With `--push`: where it went and how many tries it took.
+    pub pushed: Option<crate::sync::Report>,
 }
 
 /// The committed state an action starts from.
@@ -40,21 +47,23 @@ pub struct Snapshot {
 
 /// Read HEAD, config, actor and the clock, under the repository lock.
 pub fn snapshot(store: &Store) -> Result<Snapshot> {
-    let head = store.head()?;
-    let config = store.config(head)?;
-    let actor = store.identity()?;
+    snapshot_at(store, store.head()?)
+}
+
+/// The state as committed at `at`.
+pub fn snapshot_at(store: &Store, at: Option<Oid>) -> Result<Snapshot> {
     Ok(Snapshot {
-        head,
-        config,
-        actor,
+        head: at,
+        config: store.config(at)?,
+        actor: store.identity()?,
         now: clock::now()?,
     })
 }
 
 /// How this action's commit is signed: `--sign` or `signing.required` force
 /// it, and a forced signature with no key refuses before anything is written.
-fn sign_mode(store: &Store, config: &Config, options: Options) -> Result<SignMode> {
-    let mode = if options.sign || config.signing.required {
+pub(crate) fn sign_mode(store: &Store, config: &Config, sign: bool) -> Result<SignMode> {
+    let mode = if sign || config.signing.required {
         SignMode::Force
     } else {
         SignMode::Auto
@@ -70,29 +79,74 @@ fn sign_mode(store: &Store, config: &Config, options: Options) -> Result<SignMod
     Ok(mode)
 }
 
+/// A ticket change computed from a snapshot, not yet committed.
+pub struct Planned {
+    pub ticket: Ticket,
+    pub verb: &'static str,
+}
+
+impl Planned {
+    /// The commit that records it on top of `snap.head`.
+    pub(crate) fn build(&self, store: &Store, snap: &Snapshot, sign: bool) -> Result<Oid> {
+        let mode = sign_mode(store, &snap.config, sign)?;
+        let path = self.ticket.path();
+        store.build_commit(&Change {
+            parent: snap.head,
+            path: &path,
+            content: self.ticket.to_yaml().as_bytes(),
+            action: self.verb,
+            subject: &self.ticket.id().to_string(),
+            actor: &snap.actor,
+            time: snap.now,
+            sign: mode,
+        })
+    }
+}
+
+/// Compute a change from the committed state and record it: one local
+/// commit, or with `--push` (or `sync.autoPush`) on the remote's latest
+/// state, pushed before the local branch moves. The caller holds the lock.
+pub fn perform(
+    store: &Store,
+    options: Options,
+    compute: &mut dyn FnMut(&Snapshot) -> Result<Planned>,
+) -> Result<Done> {
+    let local = snapshot(store)?;
+    if options.push || local.config.sync.auto_push {
+        return crate::sync::push_action(store, options, compute);
+    }
+    let planned = compute(&local)?;
+    let commit = planned.build(store, &local, options.sign)?;
+    store.land(
+        local.head,
+        commit,
+        &format!("ipr: {} {}", planned.verb, planned.ticket.id()),
+    )?;
+    Ok(Done {
+        ticket: planned.ticket,
+        commit,
+        config: local.config,
+        pushed: None,
+    })
+}
+
 /// `ipr create`: validate, take the next ID, commit the new ticket.
 pub fn create(store: &Store, spec: Spec, tenant: &str, options: Options) -> Result<Done> {
     let _lock = store.lock()?;
-    let snap = snapshot(store)?;
-    let mode = sign_mode(store, &snap.config, options)?;
-    let id = store.next_id(snap.head, snap.now.year())?;
-    let ticket = workflow::create(spec, id, tenant, &snap.actor.email, &snap.config, snap.now)?;
-    let path = ticket.path();
-    store.check_clean(&path, snap.head)?;
-    let commit = store.commit(&Change {
-        parent: snap.head,
-        path: &path,
-        content: ticket.to_yaml().as_bytes(),
-        action: "create",
-        subject: &id.to_string(),
-        actor: &snap.actor,
-        time: snap.now,
-        sign: mode,
-    })?;
-    Ok(Done {
-        ticket,
-        commit,
-        config: snap.config,
+    perform(store, options, &mut |snap| {
+        let id = store.next_id(snap.head, snap.now.year())?;
+        let ticket = workflow::create(
+            spec.clone(),
+            id,
+            tenant,
+            &snap.actor.email,
+            &snap.config,
+            snap.now,
+        )?;
+        Ok(Planned {
+            ticket,
+            verb: "create",
+        })
     })
 }
 
@@ -104,32 +158,29 @@ pub fn transition(
     options: Options,
 ) -> Result<Done> {
     let _lock = store.lock()?;
-    let snap = snapshot(store)?;
-    let mode = sign_mode(store, &snap.config, options)?;
-    let current = store.ticket(snap.head, id)?;
-    let next = workflow::apply(
-        &current,
-        transition,
-        &snap.actor.email,
-        &snap.config,
-        snap.now,
-    )?;
-    let path = current.path();
-    store.check_clean(&path, snap.head)?;
-    let commit = store.commit(&Change {
-        parent: snap.head,
-        path: &path,
-        content: next.to_yaml().as_bytes(),
-        action: transition.verb(),
-        subject: &id.to_string(),
-        actor: &snap.actor,
-        time: snap.now,
-        sign: mode,
-    })?;
-    Ok(Done {
-        ticket: next,
-        commit,
-        config: snap.config,
+    transition_locked(store, id, transition, options)
+}
+
+/// [`transition`] for a caller that already holds [`Store::lock`].
+pub fn transition_locked(
+    store: &Store,
+    id: RequestId,
+    transition: &Transition,
+    options: Options,
+) -> Result<Done> {
+    perform(store, options, &mut |snap| {
+        let current = store.ticket(snap.head, id)?;
+        let ticket = workflow::apply(
+            &current,
+            transition,
+            &snap.actor.email,
+            &snap.config,
+            snap.now,
+        )?;
+        Ok(Planned {
+            ticket,
+            verb: transition.verb(),
+        })
     })
 }
 
@@ -144,8 +195,7 @@ pub fn init(store: &Store, config: &Config, options: Options) -> Result<Oid> {
         .with_hint("edit .ipr/config.yaml and commit it as an admin to change the setup"));
     }
     let actor = store.identity()?;
-    let mode = sign_mode(store, config, options)?;
-    store.check_clean(CONFIG_PATH, head)?;
+    let mode = sign_mode(store, config, options.sign)?;
     let oid = store.commit(&Change {
         parent: head,
         path: CONFIG_PATH,
@@ -167,8 +217,7 @@ pub fn update_config(store: &Store, config: &Config, options: Options) -> Result
     let _lock = store.lock()?;
     let snap = snapshot(store)?;
     crate::policy::check_admin(&snap.config, &snap.actor.email)?;
-    let mode = sign_mode(store, &snap.config, options)?;
-    store.check_clean(CONFIG_PATH, snap.head)?;
+    let mode = sign_mode(store, &snap.config, options.sign)?;
     store.commit(&Change {
         parent: snap.head,
         path: CONFIG_PATH,

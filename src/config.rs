@@ -36,6 +36,26 @@ pub struct Config {
     pub notifications: Vec<serde_yaml_ng::Value>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub freezes: Vec<Freeze>,
+    #[serde(default, skip_serializing_if = "SyncConfig::is_default")]
+    pub sync: SyncConfig,
+}
+
+/// `sync:`: how clones share the repo.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SyncConfig {
+    /// Every action behaves as if given `--push`.
+    #[serde(default)]
+    pub auto_push: bool,
+    /// Remote used when the branch has no upstream (default `origin`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote: Option<String>,
+}
+
+impl SyncConfig {
+    fn is_default(&self) -> bool {
+        *self == SyncConfig::default()
+    }
 }
 
 fn default_api_version() -> String {
@@ -215,6 +235,7 @@ impl Config {
         self.approvals
             .expire_after()
             .map_err(|e| e.context(origin))?;
+        crate::runner::check_definitions(self)?;
         Ok(())
     }
 
@@ -251,6 +272,7 @@ impl Config {
             runners: Runners::default(),
             notifications: Vec::new(),
             freezes: Vec::new(),
+            sync: SyncConfig::default(),
         }
     }
 }

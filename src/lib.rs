@@ -8,12 +8,16 @@ pub mod action;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod deploy;
 pub mod error;
 pub mod hooks;
 pub mod model;
+pub mod notify;
+pub mod plan;
 pub mod policy;
 pub mod runner;
 pub mod store;
+pub mod sync;
 pub mod verify;
 pub mod workflow;
 

@@ -141,3 +141,57 @@ pub fn check_admin(config: &Config, actor: &str) -> Result<()> {
         )))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Ticket;
+
+    fn seed() -> Ticket {
+        let bytes = include_bytes!("../fixtures/tickets/PR-2024-0003.yaml");
+        Ticket::from_yaml(bytes, "seed").unwrap()
+    }
+
+    fn config() -> Config {
+        Config::from_yaml(include_bytes!("../fixtures/config/team.yaml"), "team").unwrap()
+    }
+
+    /// SPEC §4, deploy and view columns, for a finance request by pierre.
+    #[test]
+    fn deploy_and_view_cells() {
+        let c = config();
+        let t = seed();
+        let cases = [
+            ("pierre.durand@example.com", Capability::Deploy, true),
+            ("rita.retail@example.com", Capability::Deploy, false),
+            ("jean.dupont@example.com", Capability::Deploy, true),
+            ("tom.retail@example.com", Capability::Deploy, false),
+            ("ops-lead@example.com", Capability::Deploy, true),
+            ("auditor@example.com", Capability::Deploy, false),
+            ("nobody@example.com", Capability::Deploy, false),
+            ("auditor@example.com", Capability::View, true),
+            ("tom.retail@example.com", Capability::View, false),
+            ("nobody@example.com", Capability::View, false),
+        ];
+        for (actor, cap, want) in cases {
+            let got = check(&c, actor, cap, &t);
+            assert_eq!(got.is_ok(), want, "{actor} {cap:?}");
+            if let Err(e) = got {
+                assert_eq!(e.exit_code(), 3);
+            }
+        }
+    }
+
+    #[test]
+    fn only_admins_change_config() {
+        let c = config();
+        assert!(check_admin(&c, "ops-lead@example.com").is_ok());
+        for who in [
+            "jean.dupont@example.com",
+            "pierre.durand@example.com",
+            "x@example.com",
+        ] {
+            assert_eq!(check_admin(&c, who).unwrap_err().exit_code(), 3);
+        }
+    }
+}

@@ -183,7 +183,7 @@ pub fn signature_status(
     verifier: &Verifier,
     commit: Oid,
 ) -> Result<SignatureStatus> {
-    let info = store.commit_info(commit)?;
+    let info = store.commit_details(commit)?;
     let Some(signed) = &info.signed else {
         return Ok(SignatureStatus::Unsigned);
     };
@@ -291,11 +291,11 @@ impl<'s> Engine<'s> {
     }
 
     fn history(&mut self, tip: Oid, since: Option<Oid>) -> Result<()> {
-        let commits = self.store.commits_between(tip, since)?;
+        let commits = self.store.commits_between(since, tip)?;
         for (seq, id) in commits.into_iter().enumerate() {
             self.seq = seq;
             self.report.commits += 1;
-            let info = self.store.commit_info(id)?;
+            let info = self.store.commit_details(id)?;
             let label = id.to_string();
             let parents: Vec<Option<Oid>> = if info.parents.is_empty() {
                 vec![None]

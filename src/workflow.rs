@@ -61,9 +61,8 @@ impl Transition {
         }
     }
 
-    /// The transition that appended `entry` to a history, as `ipr verify`
-    /// replays it through [`apply`]; `None` for `created`, which is not a
-    /// transition. Keep this the inverse of what [`apply`] writes.
+    /// The transition that appended `entry` to a history (for replaying
+    /// commits on sync and in verify). `None` for `created`.
     pub fn from_entry(entry: &HistoryEntry) -> Option<Transition> {
         Some(match entry.action {
             Action::Created => return None,
@@ -221,6 +220,7 @@ pub fn apply(
             job_id,
             break_glass,
         } => {
+            check_deployable(ticket, config, actor, now, break_glass.as_deref())?;
             entry.runner = Some(runner.clone());
             entry.job_id = job_id.clone();
             entry.break_glass = break_glass.clone();
@@ -245,6 +245,88 @@ pub fn apply(
     Ok(next)
 }
 
+/// The gates a deploy must pass besides rights and state: the schedule,
+/// approvals that still match the spec and have not expired, and freeze
+/// windows (which only an admin's break-glass opens).
+pub fn check_deployable(
+    ticket: &Ticket,
+    config: &Config,
+    actor: &str,
+    now: DateTime<Utc>,
+    break_glass: Option<&str>,
+) -> Result<()> {
+    let id = ticket.id();
+    if let Some(when) = ticket.spec.request.scheduled_date {
+        if when.with_timezone(&Utc) > now {
+            return Err(Error::conflict(format!(
+                "{id} is scheduled for {}; it cannot be deployed before then",
+                when.to_rfc3339()
+            )));
+        }
+    }
+    let digest = spec_digest(&ticket.spec);
+    let approvals: Vec<&HistoryEntry> = ticket
+        .status
+        .history
+        .iter()
+        .filter(|e| e.action == Action::Approved)
+        .collect();
+    for a in &approvals {
+        if a.digest.as_deref() != Some(digest.as_str()) {
+            return Err(Error::conflict(format!(
+                "the approval by {} at {} does not match the spec as it is now ({}); the request changed after it was approved",
+                a.by,
+                a.at.to_rfc3339(),
+                a.digest.as_deref().unwrap_or("no digest")
+            ))
+            .with_hint("cancel it and file a new request for what should ship"));
+        }
+    }
+    if let Some(max_age) = config.approvals.expire_after()? {
+        let max_age = chrono::Duration::from_std(max_age).unwrap_or(chrono::Duration::MAX);
+        let live = approvals.iter().filter(|a| a.at + max_age >= now).count() as u32;
+        let need = policy::required_approvals(config, ticket);
+        if live < need {
+            return Err(Error::conflict(format!(
+                "{id} has {live} approval{} younger than approvals.expireAfter ({}), and needs {need}",
+                if live == 1 { "" } else { "s" },
+                config.approvals.expire_after.as_deref().unwrap_or("")
+            ))
+            .with_hint("approvals lapsed; cancel it and file the request again for a fresh review"));
+        }
+    }
+    let env = &ticket.spec.target.target_environment;
+    let freeze = config.freezes.iter().find(|f| {
+        f.from <= now && now < f.to && (f.environments.is_empty() || f.environments.contains(env))
+    });
+    if let Some(f) = freeze {
+        match break_glass {
+            None => {
+                return Err(Error::permission(format!(
+                    "deploys to {env} are frozen until {}: {}",
+                    f.to.to_rfc3339(),
+                    f.reason
+                ))
+                .with_hint(
+                    "in an emergency an admin may deploy with --break-glass --reason \"why\"",
+                ))
+            }
+            Some(reason) => {
+                policy::check_admin(config, actor).map_err(|_| {
+                    Error::permission(format!(
+                        "{actor} may not break glass: only admins may deploy inside a freeze ({})",
+                        f.reason
+                    ))
+                })?;
+                if reason.trim().is_empty() {
+                    return Err(Error::invalid("--break-glass needs a --reason"));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 fn past(t: &Transition) -> &'static str {
     match t {
         Transition::Approve { .. } => "approved",
@@ -265,4 +347,152 @@ fn non_empty(s: &Option<String>) -> Option<String> {
 /// Approvals still missing before the request is approved.
 pub fn approvals_missing(ticket: &Ticket, config: &Config) -> u32 {
     policy::required_approvals(config, ticket).saturating_sub(ticket.approvers().len() as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Role, User};
+    use crate::model::{Impact, PreChecks, RequestDetails, Target, TargetType};
+
+    const DEV: &str = "dev@example.com";
+    const ADMIN: &str = "admin@example.com";
+
+    fn config() -> Config {
+        let mut c = Config::starter(vec!["t".into()], Some(ADMIN.into()));
+        c.users.insert(
+            DEV.into(),
+            User {
+                role: Role::Devops,
+                tenants: vec!["t".into()],
+            },
+        );
+        c
+    }
+
+    fn now() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_773_133_200, 0).unwrap()
+    }
+
+    fn ticket(state: State) -> Ticket {
+        let spec = Spec {
+            target: Target {
+                kind: TargetType::Api,
+                name: "api".into(),
+                version: "1".into(),
+                source_environment: "staging".into(),
+                target_environment: "prod".into(),
+            },
+            request: RequestDetails {
+                justification: "a justification of some length".into(),
+                release_notes: None,
+                impact_assessment: Impact::Low,
+                rollback_plan: "roll back".into(),
+                scheduled_date: None,
+            },
+            pre_checks: PreChecks {
+                staging_tests_passed: true,
+                security_scan_passed: true,
+                performance_tests_passed: false,
+                test_evidence_url: "https://ci.example.com/1".parse().unwrap(),
+            },
+            plan: None,
+        };
+        let mut t = create(spec, RequestId::new(2026, 1), "t", DEV, &config(), now()).unwrap();
+        t.status.state = state;
+        t
+    }
+
+    fn all_transitions() -> Vec<Transition> {
+        vec![
+            Transition::Approve { comment: None },
+            Transition::Reject {
+                reason: "not this week, sorry".into(),
+            },
+            Transition::Cancel { reason: None },
+            Transition::StartDeploy {
+                runner: "shell".into(),
+                job_id: None,
+                break_glass: None,
+            },
+            Transition::Succeed {
+                job_id: None,
+                deployment_id: None,
+            },
+            Transition::Fail {
+                job_id: None,
+                error: "exit 1".into(),
+            },
+        ]
+    }
+
+    /// SPEC §5, the whole table: (from, transition index) → to.
+    #[test]
+    fn every_transition_from_every_state() {
+        use State::*;
+        let legal: &[(State, usize, State)] = &[
+            (Pending, 0, Approved),
+            (Pending, 1, Rejected),
+            (Pending, 2, Cancelled),
+            (Approved, 2, Cancelled),
+            (Approved, 3, Deploying),
+            (Failed, 3, Deploying),
+            (Deploying, 4, Deployed),
+            (Deploying, 5, Failed),
+        ];
+        for &from in State::ALL {
+            for (i, t) in all_transitions().iter().enumerate() {
+                let got = apply(&ticket(from), t, ADMIN, &config(), now());
+                match legal.iter().find(|(f, n, _)| *f == from && *n == i) {
+                    Some((_, _, to)) => {
+                        let next = got.unwrap_or_else(|e| panic!("{from} {t:?}: {}", e.message()));
+                        assert_eq!(next.status.state, *to, "{from} {t:?}");
+                        assert_eq!(next.status.history.len(), 2);
+                        assert_eq!(next.last_entry().by, ADMIN);
+                    }
+                    None => {
+                        let e = got.expect_err(&format!("{from} {t:?} must be refused"));
+                        assert_eq!(e.exit_code(), 5, "{from} {t:?}: {}", e.message());
+                        assert!(
+                            e.message().contains(&format!("it is {from}")),
+                            "{}",
+                            e.message()
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn terminal_states_are_terminal() {
+        for &s in State::ALL {
+            let any_legal = all_transitions()
+                .iter()
+                .any(|t| apply(&ticket(s), t, ADMIN, &config(), now()).is_ok());
+            assert_eq!(!any_legal, s.is_terminal(), "{s}");
+        }
+    }
+
+    #[test]
+    fn deploy_rights() {
+        let c = config();
+        let t = ticket(State::Approved);
+        let start = Transition::StartDeploy {
+            runner: "shell".into(),
+            job_id: None,
+            break_glass: None,
+        };
+        assert!(
+            apply(&t, &start, DEV, &c, now()).is_ok(),
+            "devops deploys in own tenant"
+        );
+        let mut other = t.clone();
+        other.metadata.tenant = "u".into();
+        let e = apply(&other, &start, DEV, &c, now()).unwrap_err();
+        assert_eq!(e.exit_code(), 3);
+        assert!(apply(&other, &start, ADMIN, &c, now()).is_ok());
+        let e = apply(&t, &start, "stranger@example.com", &c, now()).unwrap_err();
+        assert_eq!(e.exit_code(), 3);
+    }
 }

@@ -705,3 +705,53 @@ fn verify_runs_on_a_detached_head_like_ci_checkouts() {
     r.git(&["checkout", "-q", "--detach", "HEAD~1"]);
     assert_eq!(r.rules(), Vec::<String>::new());
 }
+
+#[test]
+fn deploys_made_by_ipr_verify_clean() {
+    let r = Repo::new();
+    r.setup();
+    r.user(ADMIN);
+    r.edit_config(|c| {
+        c.replace(
+            "runners:\n  default: shell\n",
+            "runners:\n  default: local\n  definitions:\n    local:\n      kind: shell\n      command: echo shipped\n      timeout: 20s\n    broken:\n      kind: shell\n      command: exit 3\n      timeout: 20s\n",
+        )
+    });
+    r.commit_all("config: runners");
+    let ok = r.create(DEV, "low");
+    let retried = r.create(DEV, "low");
+    r.user(TA);
+    r.ipr(&["approve", &ok]).success();
+    r.ipr(&["approve", &retried]).success();
+    r.user(DEV);
+    r.ipr(&["deploy", &ok]).success();
+    r.ipr(&["deploy", &retried, "--runner", "broken"]).code(8);
+    r.ipr(&["deploy", &retried]).success();
+    let t = r.ticket(&retried);
+    let actions: Vec<&str> = t.status.history.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "created",
+            "approved",
+            "deploying",
+            "failed",
+            "deploying",
+            "deployed"
+        ]
+    );
+    assert_eq!(r.rules(), Vec::<String>::new());
+
+    // A deploy started by hand by someone without deploy rights is not.
+    let other = r.create(DEV, "low");
+    r.user(TA);
+    r.ipr(&["approve", &other]).success();
+    let mut t = r.ticket(&other);
+    let at = r.tick();
+    let mut e = HistoryEntry::new(Action::Deploying, at, VIEWER);
+    e.runner = Some("local".into());
+    t.status.history.push(e);
+    t.status.state = State::Deploying;
+    r.forge(VIEWER, at, &t, "deploy");
+    assert_eq!(r.rules(), ["no-role"]);
+}

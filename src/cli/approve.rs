@@ -1,6 +1,6 @@
 //! `ipr approve`.
 
-use crate::action::{self, Options};
+use crate::action;
 use crate::error::Result;
 use crate::workflow::Transition;
 
@@ -23,9 +23,8 @@ pub struct Args {
     #[arg(long, short = 'm', value_name = "TEXT")]
     pub comment: Option<String>,
 
-    /// Sign the commit even if git config does not ask for it.
-    #[arg(long)]
-    pub sign: bool,
+    #[command(flatten)]
+    pub commit: super::CommitArgs,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
@@ -34,6 +33,6 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let t = Transition::Approve {
         comment: args.comment,
     };
-    let done = action::transition(&store, id, &t, Options { sign: args.sign })?;
+    let done = action::transition(&store, id, &t, args.commit.options(ctx))?;
     super::show::report(ctx, &done)
 }

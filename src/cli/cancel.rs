@@ -1,6 +1,6 @@
 //! `ipr cancel`.
 
-use crate::action::{self, Options};
+use crate::action;
 use crate::error::Result;
 use crate::workflow::Transition;
 
@@ -20,9 +20,8 @@ pub struct Args {
     #[arg(long, short = 'r', value_name = "TEXT")]
     pub reason: Option<String>,
 
-    /// Sign the commit even if git config does not ask for it.
-    #[arg(long)]
-    pub sign: bool,
+    #[command(flatten)]
+    pub commit: super::CommitArgs,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
@@ -31,6 +30,6 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let t = Transition::Cancel {
         reason: args.reason,
     };
-    let done = action::transition(&store, id, &t, Options { sign: args.sign })?;
+    let done = action::transition(&store, id, &t, args.commit.options(ctx))?;
     super::show::report(ctx, &done)
 }

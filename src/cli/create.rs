@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use crate::action::{self, Options};
+use crate::action;
 use crate::error::{Error, Result};
 use crate::model::{
     parse_datetime, parse_url, Impact, PreChecks, RequestDetails, Spec, Target, TargetType,
@@ -98,9 +98,8 @@ pub struct Args {
     #[arg(long, value_name = "URL")]
     pub evidence_url: Option<String>,
 
-    /// Sign the commit even if git config does not ask for it.
-    #[arg(long)]
-    pub sign: bool,
+    #[command(flatten)]
+    pub commit: super::CommitArgs,
 }
 
 /// The `-f FILE` document.
@@ -148,20 +147,19 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let tenant = tenant.expect("finish() refuses missing values");
     let spec = spec.expect("finish() refuses missing values");
 
-    let done = action::create(&store, spec, &tenant, Options { sign: args.sign })?;
+    let done = action::create(&store, spec, &tenant, args.commit.options(ctx))?;
     let t = &done.ticket;
+    if let Some(pushed) = &done.pushed {
+        super::sync::describe(ctx, pushed);
+    }
     match ctx.format {
         Format::Table => {
+            let need = crate::policy::required_approvals(&done.config, t);
             ctx.note(format!(
-                "created {} for {} ({} approval{} needed) in {}",
+                "created {} for {} ({need} approval{} needed) in {}",
                 t.id(),
                 t.metadata.tenant,
-                crate::policy::required_approvals(&done.config, t),
-                if crate::policy::required_approvals(&done.config, t) == 1 {
-                    ""
-                } else {
-                    "s"
-                },
+                if need == 1 { "" } else { "s" },
                 t.path()
             ));
             output::print(&t.id().to_string())

@@ -127,13 +127,25 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     )?;
     step(
         &dir,
-        TENANT_ADMIN,
-        "the ticket, with its timeline",
+        DEVOPS,
+        "the devops engineer checks what deploy would run",
+        &["deploy", &id, "--dry-run"],
+    )?;
+    step(
+        &dir,
+        DEVOPS,
+        "and deploys it through the shell runner (the embedded default)",
+        &["deploy", &id],
+    )?;
+    step(
+        &dir,
+        DEVOPS,
+        "the final ticket, with its timeline",
         &["show", &id],
     )?;
     step(
         &dir,
-        TENANT_ADMIN,
+        DEVOPS,
         "every step is a commit by the person who took it",
         &["log", &id],
     )?;

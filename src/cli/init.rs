@@ -43,7 +43,14 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         None => store.identity()?.email,
     };
     let config = Config::starter(args.tenants, Some(admin.clone()));
-    let oid = action::init(&store, &config, Options { sign: args.sign })?;
+    let oid = action::init(
+        &store,
+        &config,
+        Options {
+            sign: args.sign,
+            ..Options::default()
+        },
+    )?;
     ctx.note(format!(
         "initialised ipr: committed {CONFIG_PATH} ({}) with admin {admin}",
         &oid.to_string()[..12]

@@ -6,16 +6,19 @@ pub mod cancel;
 pub mod completions;
 pub mod create;
 pub mod demo;
+pub mod deploy;
 pub mod hooks;
 pub mod init;
 pub mod list;
 pub mod log;
 pub mod man;
 pub mod output;
+pub mod record;
 pub mod reject;
 pub mod review;
 pub mod show;
 pub mod stats;
+pub mod sync;
 pub mod verify;
 
 use std::path::PathBuf;
@@ -79,8 +82,11 @@ pub enum Command {
     Reject(reject::Args),
     Review(review::Args),
     Cancel(cancel::Args),
+    Deploy(deploy::Args),
+    Record(record::Args),
     Stats(stats::Args),
     Log(log::Args),
+    Sync(sync::Args),
     Verify(verify::Args),
     Hooks(hooks::Args),
     Completions(completions::Args),
@@ -126,8 +132,11 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Reject(args) => reject::run(&ctx, args),
         Command::Review(args) => review::run(&ctx, args),
         Command::Cancel(args) => cancel::run(&ctx, args),
+        Command::Deploy(args) => deploy::run(&ctx, args),
+        Command::Record(args) => record::run(&ctx, args),
         Command::Stats(args) => stats::run(&ctx, args),
         Command::Log(args) => log::run(&ctx, args),
+        Command::Sync(args) => sync::run(&ctx, args),
         Command::Verify(args) => verify::run(&ctx, args),
         Command::Hooks(args) => hooks::run(&ctx, args),
         Command::Completions(args) => completions::run(&ctx, args),
@@ -144,6 +153,29 @@ pub fn parse_id(s: &str) -> Result<RequestId> {
 /// The clap command, for completions and the man page.
 pub fn command() -> clap::Command {
     <Cli as clap::CommandFactory>::command()
+}
+
+/// How an action's commit is made: the flags every action shares.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct CommitArgs {
+    /// Sign the commit even if git config does not ask for it.
+    #[arg(long)]
+    pub sign: bool,
+
+    /// Fetch first, act on the remote's latest state, and push (retrying
+    /// if someone else pushed first). `sync.autoPush: true` makes it the default.
+    #[arg(long)]
+    pub push: bool,
+}
+
+impl CommitArgs {
+    pub fn options(&self, ctx: &Ctx) -> crate::action::Options {
+        crate::action::Options {
+            sign: self.sign,
+            push: self.push,
+            no_input: ctx.no_input,
+        }
+    }
 }
 
 /// Refuse `--format` values a command has no use for.

@@ -1,6 +1,6 @@
 //! `ipr review`: the seed-compatible form of approve / reject.
 
-use crate::action::{self, Options};
+use crate::action;
 use crate::error::{Error, Result};
 use crate::workflow::Transition;
 
@@ -27,9 +27,8 @@ pub struct Args {
     #[arg(long, short = 'm', value_name = "TEXT")]
     pub comment: Option<String>,
 
-    /// Sign the commit even if git config does not ask for it.
-    #[arg(long)]
-    pub sign: bool,
+    #[command(flatten)]
+    pub commit: super::CommitArgs,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
@@ -46,6 +45,6 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         Transition::Reject { reason }
     };
     let store = ctx.store()?;
-    let done = action::transition(&store, id, &t, Options { sign: args.sign })?;
+    let done = action::transition(&store, id, &t, args.commit.options(ctx))?;
     super::show::report(ctx, &done)
 }

@@ -37,6 +37,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
 
 /// After an action: the ticket as data, or one line saying where it stands.
 pub fn report(ctx: &Ctx, done: &Done) -> Result<()> {
+    if let Some(pushed) = &done.pushed {
+        super::sync::describe(ctx, pushed);
+    }
     let t = &done.ticket;
     match ctx.format {
         Format::Table => {

@@ -1,1 +1,1116 @@
-//! AWX runner (in progress).
+//! AWX / Ansible Automation Platform runner (SPEC §7).
+//!
+//! `launch` starts a job from a job template through AWX's REST API
+//! (`POST {url}/api/v2/job_templates/{id}/launch/`) with the request's
+//! identity in `extra_vars`; `wait` polls `GET {url}/api/v2/jobs/{id}/`
+//! until the job ends.
+//!
+//! A runner definition looks like this (`runners.definitions.<name>` in
+//! `.ipr/config.yaml`):
+//!
+//! ```yaml
+//! kind: awx                           # optional here; anything else is refused
+//! url: https://awx.example.com
+//! tokenEnv: IPR_AWX_TOKEN             # env var holding the token, never the token
+//! jobTemplates:
+//!   default: 10
+//!   byType: { api: 11, policy: 12 }
+//!   byTenant: { tenant-finance: 20 }   # tenant wins over type, type over default
+//! verifyTls: true                     # default
+//! timeout: 30m                        # overall wait; default 30m
+//! pollInterval: 2s                    # first poll delay, doubling; default 2s
+//! maxPollInterval: 30s                # backoff cap; default 30s
+//! requestTimeout: 30s                 # one HTTP request; default 30s
+//! retries: 5                          # per request, on transient errors; default 5
+//! apiPath: /api/v2/                   # /api/controller/v2/ behind an AAP 2.5 gateway
+//! ```
+//!
+//! Job ids: `launch` returns `awx-job-<n>` (the form the seed ticket records)
+//! and `wait` accepts that or the bare number. A successful job's deployment id
+//! is also `awx-job-<n>`: the AWX job is the deployment's record.
+//!
+//! Secrets: the token is read once from `tokenEnv` in [`AwxRunner::new`]. It is
+//! sent only in the `Authorization` header, never appears in `Debug` output,
+//! `describe` or any error, and is scrubbed from whatever text AWX sends back
+//! before ipr repeats it. Plain `http://` is refused except to a loopback
+//! address, so the token never crosses a network unencrypted. Redirects are
+//! not followed.
+//!
+//! Retries: a `GET` is retried on connect errors, timeouts, 429, 502, 503 and
+//! 504. A launch `POST` is retried only where AWX cannot have started a job:
+//! connect errors, 429 and 503. After a 502, a 504 or a timeout the job may
+//! exist, and launching again could deploy twice, so ipr stops and says so.
+//!
+//! The runner drives async reqwest on its own current-thread tokio runtime, so
+//! callers stay synchronous; it must not be called from inside another tokio
+//! runtime.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use reqwest::{Method, StatusCode};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use url::Url;
+
+use super::{DeployRequest, Launched, Outcome, Runner};
+use crate::config::parse_duration;
+use crate::error::{Error, Kind, Result};
+use crate::model::TargetType;
+
+/// The `kind:` of an AWX runner definition.
+pub const KIND: &str = "awx";
+/// Failure reasons are cut to this many characters.
+pub const MAX_REASON_CHARS: usize = 2000;
+/// Text quoted from an AWX error response is cut to this many characters.
+const MAX_DETAIL_CHARS: usize = 500;
+/// Larger response bodies are refused.
+const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+/// Prefix of the job ids this runner hands out.
+const JOB_PREFIX: &str = "awx-job-";
+/// A definition may not ask for more retries than this.
+const MAX_RETRIES: u32 = 100;
+
+/// `kind: awx`, accepted so a definition can be deserialized whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AwxKind {
+    #[serde(rename = "awx")]
+    Awx,
+}
+
+/// A `kind: awx` runner definition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AwxConfig {
+    /// `kind: awx` may be left in; the caller may also strip it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<AwxKind>,
+    /// Base URL of AWX, e.g. `https://awx.example.com`.
+    pub url: Url,
+    /// Name of the environment variable holding the OAuth2 or personal access token.
+    pub token_env: String,
+    pub job_templates: JobTemplates,
+    /// Verify the server's TLS certificate (default true).
+    #[serde(default = "yes")]
+    pub verify_tls: bool,
+    /// How long `wait` waits for the job to end (default `30m`).
+    #[serde(default = "default_timeout")]
+    pub timeout: String,
+    /// Delay before the second poll; it doubles after each poll (default `2s`).
+    #[serde(default = "default_poll_interval")]
+    pub poll_interval: String,
+    /// Cap of the poll and retry backoff (default `30s`).
+    #[serde(default = "default_max_poll_interval")]
+    pub max_poll_interval: String,
+    /// Timeout of one HTTP request (default `30s`).
+    #[serde(default = "default_request_timeout")]
+    pub request_timeout: String,
+    /// Retries of one request on transient errors (default 5).
+    #[serde(default = "default_retries")]
+    pub retries: u32,
+    /// Path of the API under `url` (default `/api/v2/`).
+    #[serde(default = "default_api_path")]
+    pub api_path: String,
+}
+
+fn yes() -> bool {
+    true
+}
+fn default_timeout() -> String {
+    "30m".to_string()
+}
+fn default_poll_interval() -> String {
+    "2s".to_string()
+}
+fn default_max_poll_interval() -> String {
+    "30s".to_string()
+}
+fn default_request_timeout() -> String {
+    "30s".to_string()
+}
+fn default_retries() -> u32 {
+    5
+}
+fn default_api_path() -> String {
+    "/api/v2/".to_string()
+}
+
+impl AwxConfig {
+    /// Parse the definition `runners.definitions.<name>`.
+    pub fn from_value(name: &str, value: &serde_yaml_ng::Value) -> Result<AwxConfig> {
+        serde_yaml_ng::from_value(value.clone())
+            .map_err(|e| Error::invalid(format!("runners.definitions.{name}: {e}")))
+    }
+}
+
+/// Which job template deploys a request: `byTenant`, then `byType`, then `default`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct JobTemplates {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<u64>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub by_type: BTreeMap<TargetType, u64>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub by_tenant: BTreeMap<String, u64>,
+}
+
+/// A job template and the config key that chose it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateChoice {
+    pub id: u64,
+    /// e.g. `jobTemplates.byTenant.tenant-finance`.
+    pub chosen_by: String,
+}
+
+impl JobTemplates {
+    /// The job template for a request, or an error naming the request.
+    pub fn lookup(&self, request: &DeployRequest) -> Result<TemplateChoice> {
+        if let Some(&id) = self.by_tenant.get(&request.tenant) {
+            return Ok(TemplateChoice {
+                id,
+                chosen_by: format!("jobTemplates.byTenant.{}", request.tenant),
+            });
+        }
+        let by_type = request
+            .target_type
+            .parse::<TargetType>()
+            .ok()
+            .and_then(|t| self.by_type.get(&t));
+        if let Some(&id) = by_type {
+            return Ok(TemplateChoice {
+                id,
+                chosen_by: format!("jobTemplates.byType.{}", request.target_type),
+            });
+        }
+        if let Some(id) = self.default {
+            return Ok(TemplateChoice {
+                id,
+                chosen_by: "jobTemplates.default".to_string(),
+            });
+        }
+        Err(Error::invalid(format!(
+            "no AWX job template for {} (tenant `{}`, type `{}`)",
+            request.request_id, request.tenant, request.target_type
+        ))
+        .with_hint(format!(
+            "add jobTemplates.byTenant.{}, jobTemplates.byType.{} or jobTemplates.default \
+             to the AWX runner definition",
+            request.tenant, request.target_type
+        )))
+    }
+
+    fn ids(&self) -> impl Iterator<Item = u64> + '_ {
+        self.default
+            .iter()
+            .copied()
+            .chain(self.by_type.values().copied())
+            .chain(self.by_tenant.values().copied())
+    }
+}
+
+/// The token; its `Debug` never shows it.
+struct Token {
+    value: String,
+    header: HeaderValue,
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// Deploys through AWX. Build it with [`AwxRunner::new`].
+pub struct AwxRunner {
+    /// `{url}{apiPath}`, ending in `/`.
+    api: Url,
+    token_env: String,
+    token: Token,
+    templates: JobTemplates,
+    timeout: Duration,
+    poll_interval: Duration,
+    max_poll_interval: Duration,
+    retries: u32,
+    client: reqwest::Client,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl fmt::Debug for AwxRunner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AwxRunner")
+            .field("api", &self.api.as_str())
+            .field("token_env", &self.token_env)
+            .field("token", &self.token)
+            .field("templates", &self.templates)
+            .field("timeout", &self.timeout)
+            .field("poll_interval", &self.poll_interval)
+            .field("max_poll_interval", &self.max_poll_interval)
+            .field("retries", &self.retries)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AwxRunner {
+    /// Check the definition, read the token from `tokenEnv` and build the client.
+    pub fn new(cfg: &AwxConfig) -> Result<AwxRunner> {
+        let api = api_base(&cfg.url, &cfg.api_path)?;
+        check_token_env(&cfg.token_env)?;
+        if cfg.job_templates.ids().next().is_none() {
+            return Err(
+                Error::invalid("awx runner: jobTemplates names no job template").with_hint(
+                    "set jobTemplates.default, jobTemplates.byType or jobTemplates.byTenant",
+                ),
+            );
+        }
+        if cfg.job_templates.ids().any(|id| id == 0) {
+            return Err(Error::invalid(
+                "awx runner: jobTemplates: 0 is not an AWX job template id",
+            ));
+        }
+        if cfg.retries > MAX_RETRIES {
+            return Err(Error::invalid(format!(
+                "awx runner: retries: {} is more than {MAX_RETRIES}",
+                cfg.retries
+            )));
+        }
+        let timeout = positive(&cfg.timeout, "awx runner timeout")?;
+        let poll_interval = positive(&cfg.poll_interval, "awx runner pollInterval")?;
+        let max_poll_interval =
+            positive(&cfg.max_poll_interval, "awx runner maxPollInterval")?.max(poll_interval);
+        let request_timeout = positive(&cfg.request_timeout, "awx runner requestTimeout")?;
+        let token = read_token(&cfg.token_env)?;
+
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("ipr/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(request_timeout.min(Duration::from_secs(10)))
+            .timeout(request_timeout)
+            .tls_danger_accept_invalid_certs(!cfg.verify_tls)
+            .build()
+            .map_err(|e| Error::other(format!("awx runner: HTTP client: {}", chain(&e))))?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::other(format!("awx runner: tokio runtime: {e}")))?;
+
+        Ok(AwxRunner {
+            api,
+            token_env: cfg.token_env.clone(),
+            token,
+            templates: cfg.job_templates.clone(),
+            timeout,
+            poll_interval,
+            max_poll_interval,
+            retries: cfg.retries,
+            client,
+            runtime,
+        })
+    }
+
+    fn endpoint(&self, op: Op) -> Url {
+        let path = match op {
+            Op::Launch(t) => format!("job_templates/{t}/launch/"),
+            Op::Poll(j) => format!("jobs/{j}/"),
+            Op::Cancel(j) => format!("jobs/{j}/cancel/"),
+        };
+        self.api.join(&path).expect("a relative path joins")
+    }
+
+    /// Remove the token from text that came from AWX.
+    fn scrub(&self, text: &str) -> String {
+        if self.token.value.is_empty() {
+            text.to_string()
+        } else {
+            text.replace(&self.token.value, "<redacted>")
+        }
+    }
+
+    /// One request with retries on transient errors; returns the 2xx status and JSON body.
+    async fn call(&self, op: Op, body: Option<&Value>) -> Result<(StatusCode, Value)> {
+        let url = self.endpoint(op);
+        let mut delay = self.poll_interval;
+        let mut attempt = 0u32;
+        loop {
+            let (transient, retry_after) = match self.attempt(op, &url, body).await {
+                Attempt::Done(status, value) => return Ok((status, value)),
+                Attempt::Fatal(e) => return Err(e),
+                Attempt::Transient { what, retry_after } => (what, retry_after),
+            };
+            if attempt >= self.retries {
+                let mut e = Error::other(format!(
+                    "could not {} at {url}: {} failed ({} attempts); last: {transient}",
+                    op.what(),
+                    op.method(),
+                    attempt + 1
+                ));
+                if let Op::Poll(job) = op {
+                    e = e.with_hint(still_running_hint(job));
+                }
+                return Err(e);
+            }
+            attempt += 1;
+            let pause = retry_after.unwrap_or(delay).min(self.max_poll_interval);
+            tokio::time::sleep(pause).await;
+            delay = (delay * 2).min(self.max_poll_interval);
+        }
+    }
+
+    async fn attempt(&self, op: Op, url: &Url, body: Option<&Value>) -> Attempt {
+        let mut request = self
+            .client
+            .request(op.method(), url.clone())
+            .header(header::AUTHORIZATION, self.token.header.clone())
+            .header(header::ACCEPT, "application/json");
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = match request.send().await {
+            Ok(r) => r,
+            Err(e) => return self.transport_error(op, url, &e),
+        };
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = match read_body(response).await {
+            Ok(b) => b,
+            Err(BodyError::TooLarge) => {
+                return Attempt::Fatal(Error::other(format!(
+                    "AWX answered {status} to {} ({url}) with more than {MAX_BODY_BYTES} bytes",
+                    op.what()
+                )))
+            }
+            Err(BodyError::Http(e)) => return self.transport_error(op, url, &e),
+        };
+        if status.is_success() {
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                // e.g. 202 Accepted from a cancel
+                return Attempt::Done(status, Value::Null);
+            }
+            return match serde_json::from_slice::<Value>(&bytes) {
+                Ok(v) => Attempt::Done(status, v),
+                Err(_) => Attempt::Fatal(
+                    Error::other(format!(
+                        "AWX answered {status} to {} ({url}) with a body that is not JSON",
+                        op.what()
+                    ))
+                    .with_hint(
+                        "check that url points at the AWX server, not a login page or proxy",
+                    ),
+                ),
+            };
+        }
+        let detail = self.scrub(&detail_of(&bytes));
+        let detail = bounded(&detail, MAX_DETAIL_CHARS);
+        let quoted = if detail.is_empty() {
+            String::new()
+        } else {
+            format!(": {detail}")
+        };
+        match status.as_u16() {
+            429 | 503 => Attempt::Transient {
+                what: format!("{status}{quoted}"),
+                retry_after: retry_after(&headers),
+            },
+            502 | 504 if op.replay_safe() => Attempt::Transient {
+                what: format!("{status}{quoted}"),
+                retry_after: None,
+            },
+            _ => Attempt::Fatal(self.status_error(op, url, status, &quoted, &headers)),
+        }
+    }
+
+    fn transport_error(&self, op: Op, url: &Url, e: &reqwest::Error) -> Attempt {
+        let what = self.scrub(&chain(e));
+        // A connect error means the request never left; anything later may
+        // have reached AWX.
+        if e.is_connect() || op.replay_safe() {
+            Attempt::Transient {
+                what,
+                retry_after: None,
+            }
+        } else {
+            Attempt::Fatal(maybe_launched(op, url, &what))
+        }
+    }
+
+    fn status_error(
+        &self,
+        op: Op,
+        url: &Url,
+        status: StatusCode,
+        quoted: &str,
+        headers: &HeaderMap,
+    ) -> Error {
+        let env = &self.token_env;
+        match status.as_u16() {
+            401 => Error::permission(format!(
+                "AWX rejected the token from ${env} ({status}{quoted})"
+            ))
+            .with_hint(format!(
+                "set {env} to a valid AWX OAuth2 or personal access token for {}",
+                self.api.origin().ascii_serialization()
+            )),
+            403 => {
+                let hint = match op {
+                    Op::Launch(t) => {
+                        format!("give the token's user the Execute role on job template {t}")
+                    }
+                    Op::Poll(j) | Op::Cancel(j) => format!(
+                        "give the token's user access to job {j} (Read or Execute on its job template)"
+                    ),
+                };
+                Error::permission(format!(
+                    "AWX refused to {}: the token's user lacks permission ({status}{quoted})",
+                    op.what()
+                ))
+                .with_hint(hint)
+            }
+            404 => {
+                let (what, hint) = match op {
+                    Op::Launch(t) => (
+                        format!("job template {t}"),
+                        "check jobTemplates in the AWX runner definition (and url/apiPath)",
+                    ),
+                    Op::Poll(j) | Op::Cancel(j) => (
+                        format!("job {j}"),
+                        "check the job id and the runner's url/apiPath",
+                    ),
+                };
+                Error::not_found(format!(
+                    "AWX has no {what}: {url} answered {status}{quoted}"
+                ))
+                .with_hint(hint)
+            }
+            300..=399 => {
+                let location = headers
+                    .get(header::LOCATION)
+                    .and_then(|v| v.to_str().ok())
+                    .map(|l| self.scrub(l))
+                    .unwrap_or_else(|| "elsewhere".to_string());
+                Error::other(format!(
+                    "AWX redirected {} ({url}) to {}; ipr does not follow redirects",
+                    op.what(),
+                    bounded(&location, MAX_DETAIL_CHARS)
+                ))
+                .with_hint("set url to the address AWX's API answers on (https://...)")
+            }
+            502 | 504 => maybe_launched(op, url, &format!("{status}{quoted}")),
+            400 if matches!(op, Op::Launch(_)) => Error::other(format!(
+                "AWX refused to {} ({status}{quoted})",
+                op.what()
+            ))
+            .with_hint(
+                "the template may need survey answers, credentials or an inventory ipr does not send",
+            ),
+            _ => Error::other(format!(
+                "AWX answered {status} to {} ({url}){quoted}",
+                op.what()
+            )),
+        }
+    }
+
+    /// Launch; on success, the AWX job number.
+    async fn launch_job(&self, template: u64, body: &Value) -> Result<u64> {
+        let op = Op::Launch(template);
+        let (status, response) = self.call(op, Some(body)).await?;
+        if status != StatusCode::CREATED && status != StatusCode::OK {
+            return Err(Error::other(format!(
+                "AWX answered {status} to {}, expected 201 Created",
+                op.what()
+            )));
+        }
+        let job = response
+            .get("job")
+            .and_then(Value::as_u64)
+            .or_else(|| response.get("id").and_then(Value::as_u64))
+            .ok_or_else(|| {
+                Error::other(format!(
+                    "AWX answered {status} to {} without a job id",
+                    op.what()
+                ))
+            })?;
+        let ignored = response
+            .get("ignored_fields")
+            .and_then(Value::as_object)
+            .is_some_and(|o| o.contains_key("extra_vars"));
+        if ignored {
+            // AWX has started the job anyway, without the request id: stop it.
+            let cancelled = match self.call(Op::Cancel(job), None).await {
+                Ok(_) => format!("ipr asked AWX to cancel job {job}"),
+                Err(e) => format!(
+                    "ipr could not cancel job {job} ({}); cancel it in AWX",
+                    e.message()
+                ),
+            };
+            return Err(Error::invalid(format!(
+                "AWX job template {template} ignored extra_vars, so job {job} would run without \
+                 the ipr request id; {cancelled}"
+            ))
+            .with_hint(format!(
+                "in AWX, edit job template {template} and tick \"Prompt on launch\" for Variables"
+            )));
+        }
+        Ok(job)
+    }
+
+    /// Poll until the job ends; `last` keeps the last status seen.
+    async fn poll(&self, job: u64, last: &mut Option<String>) -> Result<Outcome> {
+        let mut delay = self.poll_interval;
+        loop {
+            let (_, body) = self.call(Op::Poll(job), None).await?;
+            let status = body
+                .get("status")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            match status.as_str() {
+                "successful" => {
+                    return Ok(Outcome::Succeeded {
+                        deployment_id: Some(format!("{JOB_PREFIX}{job}")),
+                    })
+                }
+                "failed" | "error" | "canceled" => {
+                    return Ok(Outcome::Failed {
+                        reason: self.failure_reason(job, &status, &body),
+                    })
+                }
+                "" => {
+                    return Err(
+                        Error::other(format!("AWX answered job {job} without a status"))
+                            .with_hint(still_running_hint(job)),
+                    )
+                }
+                // new, pending, waiting, running, and whatever a later AWX adds.
+                _ => *last = Some(status),
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(self.max_poll_interval);
+        }
+    }
+
+    fn failure_reason(&self, job: u64, status: &str, body: &Value) -> String {
+        let text = |key: &str| {
+            body.get(key)
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .unwrap_or("")
+                .to_string()
+        };
+        let mut reason = format!("AWX job {job} ended with status {status}");
+        let explanation = text("job_explanation");
+        if !explanation.is_empty() {
+            reason.push_str(": ");
+            reason.push_str(&explanation);
+        }
+        let traceback = text("result_traceback");
+        if !traceback.is_empty() {
+            reason.push('\n');
+            reason.push_str(&traceback);
+        }
+        bounded(&self.scrub(&reason), MAX_REASON_CHARS)
+    }
+
+    fn launch_body(request: &DeployRequest) -> Value {
+        json!({
+            "extra_vars": {
+                "ipr_request_id": request.request_id,
+                "ipr_target_type": request.target_type,
+                "ipr_target_name": request.target_name,
+                "ipr_target_version": request.target_version,
+                "ipr_tenant": request.tenant,
+                "ipr_source_environment": request.source_environment,
+                "ipr_target_environment": request.target_environment,
+            }
+        })
+    }
+}
+
+impl Runner for AwxRunner {
+    fn describe(&self, request: &DeployRequest) -> String {
+        let choice = match self.templates.lookup(request) {
+            Ok(c) => c,
+            Err(e) => return format!("AWX: nothing would be launched: {}", e.message()),
+        };
+        let body = serde_json::to_string_pretty(&Self::launch_body(request))
+            .expect("JSON always serializes");
+        format!(
+            "AWX job template {id} ({by})\n\
+             POST {launch}\n\
+             Authorization: Bearer <token from ${env}>\n\
+             Content-Type: application/json\n\
+             {body}\n\
+             then GET {jobs}<job id>/ every {poll}, backing off to {max}, until the status is \
+             successful, failed, error or canceled (wait at most {timeout}, {retries} retries \
+             on transient errors)",
+            id = choice.id,
+            by = choice.chosen_by,
+            launch = self.endpoint(Op::Launch(choice.id)),
+            env = self.token_env,
+            jobs = self.api.join("jobs/").expect("a relative path joins"),
+            poll = humantime::format_duration(self.poll_interval),
+            max = humantime::format_duration(self.max_poll_interval),
+            timeout = humantime::format_duration(self.timeout),
+            retries = self.retries,
+        )
+    }
+
+    fn launch(&mut self, request: &DeployRequest) -> Result<Launched> {
+        let choice = self.templates.lookup(request)?;
+        let body = Self::launch_body(request);
+        let job = self.runtime.block_on(self.launch_job(choice.id, &body))?;
+        Ok(Launched {
+            job_id: format!("{JOB_PREFIX}{job}"),
+        })
+    }
+
+    fn wait(&mut self, job_id: &str) -> Result<Outcome> {
+        let job = parse_job_id(job_id)?;
+        let mut last = None;
+        let result = self.runtime.block_on(async {
+            tokio::time::timeout(self.timeout, self.poll(job, &mut last)).await
+        });
+        match result {
+            Ok(outcome) => outcome,
+            Err(_elapsed) => {
+                let status = last.as_deref().unwrap_or("unknown");
+                Err(Error::new(
+                    Kind::Other,
+                    format!(
+                        "AWX job {job} ({JOB_PREFIX}{job}) is still running (last status: {}) \
+                         after {}; ipr stopped waiting",
+                        bounded(status, 50),
+                        humantime::format_duration(self.timeout)
+                    ),
+                )
+                .with_hint(still_running_hint(job)))
+            }
+        }
+    }
+}
+
+/// An AWX call, for URLs and messages.
+#[derive(Debug, Clone, Copy)]
+enum Op {
+    Launch(u64),
+    Poll(u64),
+    Cancel(u64),
+}
+
+impl Op {
+    fn method(self) -> Method {
+        match self {
+            Op::Launch(_) | Op::Cancel(_) => Method::POST,
+            Op::Poll(_) => Method::GET,
+        }
+    }
+    fn what(self) -> String {
+        match self {
+            Op::Launch(t) => format!("launch job template {t}"),
+            Op::Poll(j) => format!("read job {j}"),
+            Op::Cancel(j) => format!("cancel job {j}"),
+        }
+    }
+    /// Whether sending it twice does no harm (a second launch would deploy twice).
+    fn replay_safe(self) -> bool {
+        !matches!(self, Op::Launch(_))
+    }
+}
+
+enum Attempt {
+    Done(StatusCode, Value),
+    Transient {
+        what: String,
+        retry_after: Option<Duration>,
+    },
+    Fatal(Error),
+}
+
+enum BodyError {
+    TooLarge,
+    Http(reqwest::Error),
+}
+
+async fn read_body(mut response: reqwest::Response) -> std::result::Result<Vec<u8>, BodyError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(BodyError::Http)? {
+        if bytes.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(BodyError::TooLarge);
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
+/// The `detail` of an AWX error body, or the body itself.
+fn detail_of(bytes: &[u8]) -> String {
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(o)) => match o.get("detail") {
+            Some(Value::String(s)) => s.clone(),
+            _ => Value::Object(o).to_string(),
+        },
+        Ok(v) => v.to_string(),
+        Err(_) => String::from_utf8_lossy(bytes).trim().to_string(),
+    }
+}
+
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    headers
+        .get(header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
+}
+
+fn maybe_launched(op: Op, url: &Url, what: &str) -> Error {
+    let e = Error::other(format!("could not {} at {url}: {what}", op.what()));
+    match op {
+        Op::Launch(t) => e.with_hint(format!(
+            "AWX may have started a job anyway, so ipr did not retry: look for a recent job of \
+             template {t} in AWX before deploying again"
+        )),
+        _ => e,
+    }
+}
+
+fn still_running_hint(job: u64) -> String {
+    format!(
+        "the job may still be running on AWX; run `ipr deploy` on the request again to resume \
+         waiting for {JOB_PREFIX}{job}"
+    )
+}
+
+/// `awx-job-42` or `42`.
+fn parse_job_id(job_id: &str) -> Result<u64> {
+    let digits = job_id.strip_prefix(JOB_PREFIX).unwrap_or(job_id);
+    match digits.parse::<u64>() {
+        Ok(n) if n > 0 && digits.bytes().all(|b| b.is_ascii_digit()) => Ok(n),
+        _ => Err(Error::invalid(format!(
+            "`{}` is not an AWX job id",
+            bounded(job_id, 100).escape_debug()
+        ))
+        .with_hint(format!("AWX job ids look like {JOB_PREFIX}42"))),
+    }
+}
+
+fn positive(text: &str, what: &str) -> Result<Duration> {
+    let d = parse_duration(text, what)?;
+    if d.is_zero() {
+        return Err(Error::invalid(format!("{what}: must be more than 0")));
+    }
+    Ok(d)
+}
+
+/// `{url}{apiPath}`, ending in `/`; refuses URLs that would leak or mislead.
+fn api_base(url: &Url, api_path: &str) -> Result<Url> {
+    let bad = |why: &str| Error::invalid(format!("awx runner url: {why}"));
+    match url.scheme() {
+        "https" => {}
+        "http" => {
+            let loopback = match url.host() {
+                Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                None => false,
+            };
+            if !loopback {
+                return Err(bad("http:// would send the AWX token unencrypted")
+                    .with_hint("use https:// (plain http is only allowed to localhost)"));
+            }
+        }
+        other => return Err(bad(&format!("unsupported scheme `{other}`, use https://"))),
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        // Do not echo the URL: it holds a credential.
+        return Err(bad("must not hold a user name or password")
+            .with_hint("put the token in the variable named by tokenEnv"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("must not have a query or fragment"));
+    }
+    let path = api_path.trim_matches('/');
+    if path.is_empty()
+        || path
+            .split('/')
+            .any(|s| s.is_empty() || s == "." || s == "..")
+    {
+        return Err(Error::invalid(format!(
+            "awx runner apiPath: `{}` is not a path like /api/v2/",
+            api_path.escape_debug()
+        )));
+    }
+    let base = format!("{}/{path}/", url.as_str().trim_end_matches('/'));
+    Url::parse(&base).map_err(|e| bad(&e.to_string()))
+}
+
+fn check_token_env(name: &str) -> Result<()> {
+    let valid = !name.is_empty()
+        && !name.as_bytes()[0].is_ascii_digit()
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    // AWX tokens are long runs of letters and digits; an environment variable
+    // name rarely is. Refuse without echoing what may be the token itself.
+    let looks_like_token = name.len() >= 20
+        && !name.contains('_')
+        && name.bytes().any(|b| b.is_ascii_digit())
+        && name.bytes().any(|b| b.is_ascii_lowercase());
+    if !valid || looks_like_token {
+        return Err(Error::invalid(
+            "awx runner tokenEnv: must be the name of an environment variable (like IPR_AWX_TOKEN)",
+        )
+        .with_hint(
+            "the token itself never goes into .ipr/config.yaml; if it did, revoke it in AWX",
+        ));
+    }
+    Ok(())
+}
+
+fn read_token(env: &str) -> Result<Token> {
+    let missing = |why: &str| {
+        Error::permission(format!("AWX token: environment variable {env} {why}")).with_hint(
+            format!("export {env}=<AWX OAuth2 or personal access token> before running ipr"),
+        )
+    };
+    let value = match std::env::var(env) {
+        Ok(v) => v.trim().to_string(),
+        Err(std::env::VarError::NotPresent) => return Err(missing("is not set")),
+        Err(std::env::VarError::NotUnicode(_)) => return Err(missing("is not valid UTF-8")),
+    };
+    if value.is_empty() {
+        return Err(missing("is empty"));
+    }
+    let mut header = HeaderValue::from_str(&format!("Bearer {value}"))
+        .map_err(|_| missing("holds characters not allowed in an HTTP header"))?;
+    header.set_sensitive(true);
+    Ok(Token { value, header })
+}
+
+/// An error and its sources, on one line.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}
+
+/// Control characters (other than newline and tab) replaced, and at most
+/// `max` characters: the head and the tail, with `…` between.
+fn bounded(text: &str, max: usize) -> String {
+    let clean: Vec<char> = text
+        .chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' && c != '\t' {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
+        .collect();
+    if clean.len() <= max {
+        return clean.into_iter().collect();
+    }
+    let marker = " … ";
+    let keep = max.saturating_sub(marker.chars().count());
+    let head = keep / 2;
+    let tail = keep - head;
+    let mut out: String = clean[..head].iter().collect();
+    out.push_str(marker);
+    out.extend(&clean[clean.len() - tail..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(tenant: &str, kind: &str) -> DeployRequest {
+        DeployRequest {
+            request_id: "PR-2026-0001".to_string(),
+            target_type: kind.to_string(),
+            target_name: "payment-api".to_string(),
+            target_version: "2.1.0".to_string(),
+            tenant: tenant.to_string(),
+            source_environment: "staging".to_string(),
+            target_environment: "prod".to_string(),
+            ticket: Value::Null,
+        }
+    }
+
+    fn templates() -> JobTemplates {
+        serde_yaml_ng::from_str(
+            "default: 1\nbyType: { api: 2, policy: 3 }\nbyTenant: { tenant-finance: 4 }",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn lookup_prefers_tenant_then_type_then_default() {
+        let t = templates();
+        let by = |tenant, kind| t.lookup(&request(tenant, kind)).unwrap();
+        assert_eq!(by("tenant-finance", "api").id, 4);
+        assert_eq!(
+            by("tenant-finance", "api").chosen_by,
+            "jobTemplates.byTenant.tenant-finance"
+        );
+        assert_eq!(by("tenant-retail", "policy").id, 3);
+        assert_eq!(by("tenant-retail", "terraform").id, 1);
+        assert_eq!(
+            by("tenant-retail", "terraform").chosen_by,
+            "jobTemplates.default"
+        );
+    }
+
+    #[test]
+    fn lookup_without_match_names_the_request() {
+        let t = JobTemplates {
+            default: None,
+            ..templates()
+        };
+        let e = t
+            .lookup(&request("tenant-retail", "application"))
+            .unwrap_err();
+        assert_eq!(e.kind(), Kind::Invalid);
+        assert!(e.message().contains("PR-2026-0001"), "{}", e.message());
+        assert!(e.message().contains("tenant-retail"));
+        assert!(e.hint().unwrap().contains("jobTemplates.default"));
+    }
+
+    #[test]
+    fn by_type_refuses_unknown_types() {
+        let e = serde_yaml_ng::from_str::<JobTemplates>("byType: { apii: 2 }").unwrap_err();
+        assert!(e.to_string().contains("apii"), "{e}");
+    }
+
+    #[test]
+    fn config_accepts_kind_and_fills_defaults() {
+        let v: serde_yaml_ng::Value = serde_yaml_ng::from_str(
+            "kind: awx\nurl: https://awx.example.com\ntokenEnv: AWX_TOKEN\njobTemplates: { default: 7 }",
+        )
+        .unwrap();
+        let c = AwxConfig::from_value("deploy", &v).unwrap();
+        assert_eq!(c.kind, Some(AwxKind::Awx));
+        assert!(c.verify_tls);
+        assert_eq!(c.timeout, "30m");
+        assert_eq!(c.poll_interval, "2s");
+        assert_eq!(c.retries, 5);
+        assert_eq!(c.api_path, "/api/v2/");
+        let stripped: serde_yaml_ng::Value = serde_yaml_ng::from_str(
+            "url: https://awx.example.com\ntokenEnv: AWX_TOKEN\njobTemplates: { default: 7 }",
+        )
+        .unwrap();
+        assert_eq!(
+            AwxConfig::from_value("deploy", &stripped).unwrap().kind,
+            None
+        );
+    }
+
+    #[test]
+    fn config_refuses_unknown_keys_and_other_kinds() {
+        for yaml in [
+            "kind: shell\nurl: https://a.example\ntokenEnv: T\njobTemplates: {}",
+            "url: https://a.example\ntokenEnv: T\njobTemplates: {}\ntoken: abc",
+        ] {
+            let v: serde_yaml_ng::Value = serde_yaml_ng::from_str(yaml).unwrap();
+            let e = AwxConfig::from_value("deploy", &v).unwrap_err();
+            assert_eq!(e.kind(), Kind::Invalid);
+            assert!(
+                e.message().starts_with("runners.definitions.deploy: "),
+                "{}",
+                e.message()
+            );
+        }
+    }
+
+    #[test]
+    fn api_base_joins_paths_and_refuses_leaky_urls() {
+        let u = |s: &str| Url::parse(s).unwrap();
+        assert_eq!(
+            api_base(&u("https://awx.example.com"), "/api/v2/")
+                .unwrap()
+                .as_str(),
+            "https://awx.example.com/api/v2/"
+        );
+        assert_eq!(
+            api_base(&u("https://gw.example.com/aap/"), "api/controller/v2")
+                .unwrap()
+                .as_str(),
+            "https://gw.example.com/aap/api/controller/v2/"
+        );
+        assert!(api_base(&u("http://127.0.0.1:8080"), "/api/v2/").is_ok());
+        assert!(api_base(&u("http://localhost"), "/api/v2/").is_ok());
+        for bad in [
+            "http://awx.example.com",
+            "ftp://awx.example.com",
+            "https://user:hunter2@awx.example.com",
+            "https://awx.example.com/?x=1",
+        ] {
+            let e = api_base(&u(bad), "/api/v2/").unwrap_err();
+            assert_eq!(e.kind(), Kind::Invalid, "{bad}");
+            assert!(!e.message().contains("hunter2"));
+        }
+        assert!(api_base(&u("https://a.example"), "/api/../v2").is_err());
+    }
+
+    #[test]
+    fn token_env_must_be_a_variable_name() {
+        assert!(check_token_env("IPR_AWX_TOKEN").is_ok());
+        assert!(check_token_env("awx_token").is_ok());
+        for bad in ["", "1ABC", "A B", "X=Y", "6b8DMwn9vZlaVz3kfUmeOhsk4STpNn"] {
+            let e = check_token_env(bad).unwrap_err();
+            if !bad.is_empty() {
+                assert!(!e.message().contains(bad), "{}", e.message());
+            }
+        }
+    }
+
+    #[test]
+    fn job_ids_with_or_without_prefix() {
+        assert_eq!(parse_job_id("awx-job-42").unwrap(), 42);
+        assert_eq!(parse_job_id("42").unwrap(), 42);
+        for bad in ["", "awx-job-", "awx-job-+4", "0", "-1", "job-42", "4 2"] {
+            assert_eq!(
+                parse_job_id(bad).unwrap_err().kind(),
+                Kind::Invalid,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn bounded_keeps_head_and_tail() {
+        assert_eq!(bounded("short", 10), "short");
+        let long: String = "a".repeat(3000) + "THE END";
+        let b = bounded(&long, MAX_REASON_CHARS);
+        assert_eq!(b.chars().count(), MAX_REASON_CHARS);
+        assert!(b.starts_with("aaa"));
+        assert!(b.ends_with("THE END"));
+        assert!(b.contains(" … "));
+        // multi-byte characters are never split
+        let wide = "é".repeat(5000);
+        assert_eq!(bounded(&wide, 100).chars().count(), 100);
+        assert_eq!(bounded("a\u{1b}[31mb\nc", 100), "a\u{fffd}[31mb\nc");
+    }
+
+    #[test]
+    fn detail_prefers_awx_detail() {
+        assert_eq!(detail_of(br#"{"detail": "Not found."}"#), "Not found.");
+        assert_eq!(
+            detail_of(br#"{"variables_needed_to_start": ["x"]}"#),
+            r#"{"variables_needed_to_start":["x"]}"#
+        );
+        assert_eq!(
+            detail_of(b"<html>Bad gateway</html>\n"),
+            "<html>Bad gateway</html>"
+        );
+    }
+}

@@ -3,10 +3,16 @@
 //! Terraform / OpenTofu.
 
 pub mod awx;
+pub mod process;
+pub mod shell;
+pub mod terraform;
 
-use serde::Serialize;
+use std::path::Path;
 
-use crate::error::Result;
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::error::{Error, Result};
 use crate::model::Ticket;
 
 /// What a runner is told about the request it deploys.
@@ -25,6 +31,28 @@ pub struct DeployRequest {
 }
 
 impl DeployRequest {
+    /// How many times this request was handed to a runner before.
+    pub fn attempts(&self) -> usize {
+        self.ticket["status"]["history"]
+            .as_array()
+            .map(|h| h.iter().filter(|e| e["action"] == "deploying").count())
+            .unwrap_or(0)
+    }
+
+    /// `<prefix>-<request id>-<attempt>`: the job id of a local runner. Once
+    /// `deploying` is committed, the id that entry recorded.
+    pub fn local_job_id(&self, prefix: &str) -> String {
+        let history = self.ticket["status"]["history"].as_array();
+        let last = history.and_then(|h| h.last());
+        if let Some(job) = last
+            .filter(|e| e["action"] == "deploying")
+            .and_then(|e| e["jobId"].as_str())
+        {
+            return job.to_string();
+        }
+        format!("{prefix}-{}-{}", self.request_id, self.attempts() + 1)
+    }
+
     pub fn from_ticket(ticket: &Ticket) -> DeployRequest {
         let t = &ticket.spec.target;
         DeployRequest {
@@ -65,6 +93,135 @@ pub trait Runner {
     fn describe(&self, request: &DeployRequest) -> String;
     /// Start the job; return as soon as it has an id.
     fn launch(&mut self, request: &DeployRequest) -> Result<Launched>;
-    /// Wait for a job started by `launch` (or by an earlier, killed ipr).
+    /// Wait for a job started by `launch` (or by an earlier, killed ipr,
+    /// when `can_resume`).
     fn wait(&mut self, job_id: &str) -> Result<Outcome>;
+    /// Whether `wait` can watch a job that another ipr process launched.
+    fn can_resume(&self) -> bool {
+        true
+    }
+    /// For a runner that runs the job itself (shell, terraform): the job id
+    /// `launch` will use, so `deploying` is committed before anything runs.
+    /// `None` for a remote runner whose job id exists only once launched.
+    fn planned_job_id(&self, _request: &DeployRequest) -> Option<String> {
+        None
+    }
+}
+
+/// A runner definition under `runners.definitions`, chosen by its `kind`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum RunnerDef {
+    Shell(shell::ShellConfig),
+    Awx(Box<awx::AwxConfig>),
+    Terraform(terraform::TerraformConfig),
+}
+
+impl RunnerDef {
+    /// The definition named `name`; `shell` without a definition is the
+    /// embedded default.
+    pub fn named(config: &Config, name: &str) -> Result<RunnerDef> {
+        match config.runners.definitions.get(name) {
+            Some(value) => serde_yaml_ng::from_value(value.clone()).map_err(|e| {
+                Error::invalid(format!(".ipr/config.yaml: runners.definitions.{name}: {e}"))
+            }),
+            None if name == "shell" => Ok(RunnerDef::Shell(shell::ShellConfig::default())),
+            None => {
+                let known: Vec<&str> = config
+                    .runners
+                    .definitions
+                    .keys()
+                    .map(String::as_str)
+                    .chain(std::iter::once("shell"))
+                    .collect();
+                Err(Error::not_found(format!(
+                    "no runner named `{name}` (known: {})",
+                    known.join(", ")
+                ))
+                .with_hint("define it under runners.definitions in .ipr/config.yaml"))
+            }
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            RunnerDef::Shell(_) => "shell",
+            RunnerDef::Awx(_) => "awx",
+            RunnerDef::Terraform(_) => "terraform",
+        }
+    }
+
+    /// A runner for this definition; `echo` streams child output to stderr.
+    pub fn build(&self, repo_root: &Path, echo: bool) -> Result<Box<dyn Runner>> {
+        Ok(match self {
+            RunnerDef::Shell(c) => Box::new(shell::ShellRunner::new(c, repo_root, echo)?),
+            RunnerDef::Awx(c) => Box::new(awx::AwxRunner::new(c)?),
+            RunnerDef::Terraform(c) => {
+                Box::new(terraform::TerraformRunner::new(c, repo_root, echo)?)
+            }
+        })
+    }
+}
+
+/// The runner for a request: `--runner`, else the first matching rule,
+/// else `runners.default`.
+pub fn choose(config: &Config, ticket: &Ticket, requested: Option<&str>) -> String {
+    if let Some(name) = requested {
+        return name.to_string();
+    }
+    config
+        .runners
+        .rules
+        .iter()
+        .find(|r| {
+            r.target_type.is_none_or(|t| t == ticket.spec.target.kind)
+                && r.tenant
+                    .as_deref()
+                    .is_none_or(|t| t == ticket.metadata.tenant)
+        })
+        .map(|r| r.runner.clone())
+        .unwrap_or_else(|| config.runners.default.clone())
+}
+
+/// Check every runner definition parses (config load).
+pub fn check_definitions(config: &Config) -> Result<()> {
+    for name in config.runners.definitions.keys() {
+        RunnerDef::named(config, name)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(yaml: &str) -> Result<Config> {
+        let base = "tenants: [t]\nrunners:\n";
+        Config::from_yaml(format!("{base}{yaml}").as_bytes(), "config.yaml")
+    }
+
+    #[test]
+    fn definitions_parse_by_kind_and_refuse_unknown_keys() {
+        let c = config(
+            "  default: deploy\n  definitions:\n    deploy: { kind: shell, command: ./deploy.sh, timeout: 5m }\n    infra: { kind: terraform, binary: tofu, workdir: infra }\n    awx: { kind: awx, url: 'https://awx.example.com', tokenEnv: AWX_TOKEN, jobTemplates: { default: 7 } }\n",
+        )
+        .unwrap();
+        assert_eq!(RunnerDef::named(&c, "deploy").unwrap().kind(), "shell");
+        assert_eq!(RunnerDef::named(&c, "infra").unwrap().kind(), "terraform");
+        assert_eq!(RunnerDef::named(&c, "awx").unwrap().kind(), "awx");
+        assert_eq!(RunnerDef::named(&c, "shell").unwrap().kind(), "shell");
+        assert_eq!(RunnerDef::named(&c, "nope").unwrap_err().exit_code(), 4);
+
+        let e = config("  definitions:\n    x: { kind: shell, command: a, colour: red }\n")
+            .unwrap_err();
+        assert_eq!(e.exit_code(), 6);
+        assert!(
+            e.message().contains("runners.definitions.x"),
+            "{}",
+            e.message()
+        );
+        assert!(e.message().contains("colour"), "{}", e.message());
+        let e = config("  definitions:\n    x: { kind: ftp }\n").unwrap_err();
+        assert!(e.message().contains("ftp"), "{}", e.message());
+    }
 }

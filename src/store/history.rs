@@ -1,11 +1,11 @@
-//! Reading history, for `ipr verify` and `ipr log`: the commits of a range
-//! oldest first, what each commit changed (a tree diff, so only changed
+//! Reading history, for `ipr verify` and `ipr log`: what a commit is
+//! (author, times, signature), what each commit changed (a tree diff, so only changed
 //! files are ever read), blobs by id, signatures, and the staged index.
 
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use git2::{Delta, DiffOptions, FileMode, ObjectType, Oid, Sort};
+use git2::{Delta, DiffOptions, FileMode, ObjectType, Oid};
 
 use super::{Identity, Store};
 use crate::error::{Error, Result};
@@ -62,20 +62,8 @@ impl Store {
         Ok(commit.id())
     }
 
-    /// Commits reachable from `tip` and not from `since`, parents before
-    /// children.
-    pub fn commits_between(&self, tip: Oid, since: Option<Oid>) -> Result<Vec<Oid>> {
-        let mut walk = self.repo.revwalk()?;
-        walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
-        walk.push(tip)?;
-        if let Some(s) = since {
-            walk.hide(s)?;
-        }
-        walk.map(|r| r.map_err(Error::from)).collect()
-    }
-
     /// Author, times, parents, tree and signature of a commit.
-    pub fn commit_info(&self, id: Oid) -> Result<CommitInfo> {
+    pub fn commit_details(&self, id: Oid) -> Result<CommitInfo> {
         let commit = self.repo.find_commit(id)?;
         let author = commit.author();
         let committer_when = commit.committer().when();

@@ -8,6 +8,7 @@
 //! index entry are then brought in line with the new commit.
 
 pub mod history;
+pub mod remote;
 pub mod signing;
 
 use std::fs;
@@ -126,6 +127,69 @@ impl Store {
             Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Where the current branch syncs: `remote` if given, else the branch's
+    /// upstream, else `fallback` (config `sync.remote`), else `origin`.
+    pub fn upstream(
+        &self,
+        remote: Option<&str>,
+        fallback: Option<&str>,
+    ) -> Result<remote::Upstream> {
+        let branch = self.branch()?;
+        let short = branch
+            .strip_prefix("refs/heads/")
+            .unwrap_or(&branch)
+            .to_string();
+        let cfg = self.repo.config()?;
+        let tracked = cfg.get_string(&format!("branch.{short}.remote")).ok();
+        let merge = cfg
+            .get_string(&format!("branch.{short}.merge"))
+            .ok()
+            .and_then(|m| m.strip_prefix("refs/heads/").map(str::to_string));
+        let name = remote
+            .map(str::to_string)
+            .or_else(|| tracked.clone().filter(|r| r != "."))
+            .or_else(|| fallback.map(str::to_string))
+            .unwrap_or_else(|| "origin".to_string());
+        if self.repo.find_remote(&name).is_err() {
+            return Err(Error::not_found(format!("no git remote named `{name}`"))
+                .with_hint("add one with `git remote add origin URL`, or pass --remote NAME"));
+        }
+        let branch = match (&tracked, merge) {
+            (Some(t), Some(m)) if *t == name => m,
+            _ => short,
+        };
+        Ok(remote::Upstream {
+            remote: name,
+            branch,
+        })
+    }
+
+    /// Commits reachable from `tip` but not from `base`, oldest first.
+    pub fn commits_between(&self, base: Option<Oid>, tip: Oid) -> Result<Vec<Oid>> {
+        let mut walk = self.repo.revwalk()?;
+        walk.push(tip)?;
+        if let Some(b) = base {
+            walk.hide(b)?;
+        }
+        walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)?;
+        walk.map(|r| r.map_err(Error::from)).collect()
+    }
+
+    /// The merge base of two commits, if they share history.
+    pub fn merge_base(&self, a: Oid, b: Oid) -> Result<Option<Oid>> {
+        match self.repo.merge_base(a, b) {
+            Ok(o) => Ok(Some(o)),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Parents, author, time and `Ipr-Action` of a commit.
+    pub fn commit_info(&self, oid: Oid) -> Result<(Vec<Oid>, FileCommit)> {
+        let c = self.repo.find_commit(oid)?;
+        Ok((c.parent_ids().collect(), self.describe_commit(&c)?))
     }
 
     /// The acting user from git config.
@@ -308,8 +372,19 @@ impl Store {
     /// branch to it if it is still at `change.parent`, and update that file in
     /// the working tree and index.
     pub fn commit(&self, change: &Change<'_>) -> Result<Oid> {
+        let oid = self.build_commit(change)?;
+        self.land(
+            change.parent,
+            oid,
+            &format!("ipr: {} {}", change.action, change.subject),
+        )?;
+        Ok(oid)
+    }
+
+    /// Write the commit object of `change` on top of `change.parent`
+    /// (signed if asked), without moving any branch.
+    pub fn build_commit(&self, change: &Change<'_>) -> Result<Oid> {
         check_repo_path(change.path)?;
-        let branch = self.branch()?;
         let parent = match change.parent {
             Some(oid) => Some(self.repo.find_commit(oid)?),
             None => None,
@@ -333,18 +408,28 @@ impl Store {
         let buffer = std::str::from_utf8(&buffer)
             .map_err(|_| Error::other("commit buffer is not UTF-8"))?
             .to_string();
-        let oid = match signing::sign(&self.repo, &buffer, change.sign)? {
+        Ok(match signing::sign(&self.repo, &buffer, change.sign)? {
             Some(signature) => self.repo.commit_signed(&buffer, &signature, None)?,
             None => self
                 .repo
                 .odb()?
                 .write(ObjectType::Commit, buffer.as_bytes())?,
-        };
+        })
+    }
 
-        let log = format!("{}: {} {}", "ipr", change.action, change.subject);
-        let moved = match change.parent {
-            Some(old) => self.repo.reference_matching(&branch, oid, true, old, &log),
-            None => self.repo.reference(&branch, oid, false, &log),
+    /// Move the current branch from `old` to `new` (only if it is still at
+    /// `old`), then bring every file that differs between the two into the
+    /// working tree and index. Uncommitted edits to those files refuse the
+    /// move before anything changes.
+    pub fn land(&self, old: Option<Oid>, new: Oid, log: &str) -> Result<()> {
+        let branch = self.branch()?;
+        let changed = self.changed_paths(old, Some(new))?;
+        for path in &changed {
+            self.check_clean(path, old)?;
+        }
+        let moved = match old {
+            Some(old) => self.repo.reference_matching(&branch, new, true, old, log),
+            None => self.repo.reference(&branch, new, false, log),
         };
         moved.map_err(|e| {
             Error::conflict(format!(
@@ -353,19 +438,53 @@ impl Store {
             ))
             .with_hint("run the command again")
         })?;
-        self.sync_workdir(change.path, change.content)?;
-        Ok(oid)
+        self.sync_workdir(Some(new), &changed)
     }
 
-    /// Write the file into the working tree and its entry into the index.
-    fn sync_workdir(&self, path: &str, content: &[u8]) -> Result<()> {
+    /// Paths whose blob differs between two commits (added, changed, removed).
+    pub fn changed_paths(&self, from: Option<Oid>, to: Option<Oid>) -> Result<Vec<String>> {
+        let a = self.tree_at(from)?;
+        let b = self.tree_at(to)?;
+        let diff = self.repo.diff_tree_to_tree(a.as_ref(), b.as_ref(), None)?;
+        let mut out = Vec::new();
+        for delta in diff.deltas() {
+            for file in [delta.old_file(), delta.new_file()] {
+                if let Some(p) = file.path().and_then(|p| p.to_str()) {
+                    if !out.iter().any(|x: &String| x == p) {
+                        out.push(p.to_string());
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Make the working tree and index hold `paths` as committed at `at`.
+    fn sync_workdir(&self, at: Option<Oid>, paths: &[String]) -> Result<()> {
         let Some(workdir) = self.repo.workdir() else {
             return Ok(());
         };
-        let full = workdir.join(path);
-        write_atomic(&full, content)?;
+        if paths.is_empty() {
+            return Ok(());
+        }
         let mut index = self.repo.index()?;
-        index.add_path(Path::new(path))?;
+        for path in paths {
+            let full = workdir.join(path);
+            match self.read(at, path)? {
+                Some(content) => {
+                    write_atomic(&full, &content)?;
+                    index.add_path(Path::new(path))?;
+                }
+                None => {
+                    match fs::remove_file(&full) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(e) => return Err(Error::other(format!("{path}: {e}"))),
+                    }
+                    let _ = index.remove_path(Path::new(path));
+                }
+            }
+        }
         index.write()?;
         Ok(())
     }

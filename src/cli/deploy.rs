@@ -1,0 +1,96 @@
+//! `ipr deploy`.
+
+use crate::deploy::{self, DeployOptions, Deployed};
+use crate::error::{Error, Result};
+use crate::model::State;
+use crate::notify::Silent;
+
+use super::output;
+use super::Ctx;
+
+/// Deploy an approved request (or retry a failed one) through its runner,
+/// and record the outcome in the ticket.
+///
+/// ipr commits `deploying` with the runner's job id before it waits, then
+/// `deployed` or `failed`. If ipr is interrupted while waiting, the ticket
+/// stays `deploying`; run `ipr deploy ID` again to resume watching the same
+/// job (nothing is launched twice). The runner is --runner, else the first
+/// matching `runners.rules` entry, else `runners.default`.
+///
+/// Refused: a request that is not approved or failed (exit 5), a
+/// `scheduledDate` in the future (exit 5), approvals whose digest no longer
+/// matches the spec or that are older than `approvals.expireAfter` (exit 5),
+/// a freeze window (exit 3) unless an admin uses --break-glass --reason.
+/// Exit 8 when the runner reports failure.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The request, e.g. PR-2026-0042.
+    #[arg(value_name = "ID")]
+    pub id: String,
+
+    /// Use this runner (a name under runners.definitions, or `shell`).
+    #[arg(long, value_name = "NAME")]
+    pub runner: Option<String>,
+
+    /// Check every rule and print exactly what would run; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Return once the job is launched and `deploying` is committed;
+    /// complete it later with `ipr record`.
+    #[arg(long)]
+    pub no_wait: bool,
+
+    /// Deploy inside a freeze window (admins only; recorded in history).
+    #[arg(long, requires = "reason")]
+    pub break_glass: bool,
+
+    /// Why the freeze is broken.
+    #[arg(long, value_name = "TEXT", requires = "break_glass")]
+    pub reason: Option<String>,
+
+    #[command(flatten)]
+    pub commit: super::CommitArgs,
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
+    let id = super::parse_id(&args.id)?;
+    let store = ctx.store()?;
+    let options = DeployOptions {
+        runner: args.runner,
+        dry_run: args.dry_run,
+        no_wait: args.no_wait,
+        break_glass: if args.break_glass { args.reason } else { None },
+        echo: !ctx.quiet,
+        commit: args.commit.options(ctx),
+    };
+    match deploy::deploy(&store, id, &options, &Silent)? {
+        Deployed::DryRun { runner, plan } => {
+            ctx.note(format!(
+                "dry run: {id} would deploy with runner {runner}; nothing changed"
+            ));
+            output::print(&plan)
+        }
+        Deployed::Started(done) => {
+            let job = done.ticket.last_entry().job_id.clone().unwrap_or_default();
+            ctx.note(format!(
+                "{id} is deploying (job {job}); complete it with `ipr record {id} --status successful|failed --job-id {job}`"
+            ));
+            super::show::report(ctx, &done)
+        }
+        Deployed::Finished(done) => {
+            super::show::report(ctx, &done)?;
+            if done.ticket.status.state == State::Failed {
+                let reason = done.ticket.last_entry().error.clone().unwrap_or_default();
+                return Err(Error::deploy_failed(format!(
+                    "deployment of {id} failed: {}",
+                    reason.lines().next().unwrap_or("")
+                ))
+                .with_hint(format!(
+                    "`ipr show {id}` has the output; `ipr deploy {id}` retries"
+                )));
+            }
+            Ok(())
+        }
+    }
+}

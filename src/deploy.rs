@@ -1,0 +1,287 @@
+//! `ipr deploy` and `ipr record`: hand an approved request to its runner
+//! and record what happens, as it happens.
+//!
+//! A deploy commits `deploying` (runner and job id) before it waits, so a
+//! killed ipr leaves the ticket `deploying` with the job id, and running
+//! `ipr deploy` again watches that job instead of launching a second one.
+//! The repository lock is held while committing, never while waiting.
+
+use crate::action::{self, Done, Options};
+use crate::error::{Error, Result};
+use crate::model::{Action, RequestId, State, Ticket};
+use crate::notify::{Event, EventKind, Notifier};
+use crate::runner::{self, DeployRequest, Outcome, RunnerDef};
+use crate::store::Store;
+use crate::workflow::{self, Transition};
+
+/// `ipr deploy` options.
+#[derive(Debug, Clone, Default)]
+pub struct DeployOptions {
+    /// `--runner NAME`: overrides rules and default.
+    pub runner: Option<String>,
+    /// Print what would run; change nothing.
+    pub dry_run: bool,
+    /// Return after committing `deploying`.
+    pub no_wait: bool,
+    /// `--break-glass --reason R`: an admin deploying inside a freeze.
+    pub break_glass: Option<String>,
+    /// Stream the runner's output to stderr.
+    pub echo: bool,
+    pub commit: Options,
+}
+
+/// What a deploy did.
+#[derive(Debug)]
+pub enum Deployed {
+    /// `--dry-run`: the runner and exactly what it would run.
+    DryRun { runner: String, plan: String },
+    /// `--no-wait`: the job is running; `ipr record` completes it.
+    Started(Done),
+    /// The runner finished; the ticket is `deployed` or `failed`.
+    Finished(Done),
+}
+
+/// Deploy `id`, or resume watching its job if it is already `deploying`.
+pub fn deploy(
+    store: &Store,
+    id: RequestId,
+    options: &DeployOptions,
+    notifier: &dyn Notifier,
+) -> Result<Deployed> {
+    let root = store
+        .workdir()
+        .ok_or_else(|| Error::other("deploy needs a work tree (this repository is bare)"))?
+        .to_path_buf();
+    let lock = store.lock()?;
+    let snap = action::snapshot(store)?;
+    let ticket = store.ticket(snap.head, id)?;
+
+    if ticket.status.state == State::Deploying {
+        drop(lock);
+        return resume(store, &ticket, options, notifier, &root);
+    }
+
+    let name = runner::choose(&snap.config, &ticket, options.runner.as_deref());
+    let def = RunnerDef::named(&snap.config, &name)?;
+    let mut runner = def.build(&root, options.echo)?;
+    let request = DeployRequest::from_ticket(&ticket);
+    // Every rule (rights, state, schedule, digests, expiry, freeze) before
+    // anything runs: the same check the commit will make.
+    let probe = Transition::StartDeploy {
+        runner: name.clone(),
+        job_id: None,
+        break_glass: options.break_glass.clone(),
+    };
+    workflow::apply(&ticket, &probe, &snap.actor.email, &snap.config, snap.now)?;
+    if options.dry_run {
+        return Ok(Deployed::DryRun {
+            plan: runner.describe(&request),
+            runner: name,
+        });
+    }
+
+    let start = |job_id: &str| Transition::StartDeploy {
+        runner: name.clone(),
+        job_id: Some(job_id.to_string()),
+        break_glass: options.break_glass.clone(),
+    };
+    let notify_started = |done: &Done, job_id: &str| {
+        notifier.notify(&Event::new(
+            EventKind::DeploymentStarted,
+            &done.ticket,
+            &snap.actor.email,
+            Some(job_id.to_string()),
+        ))
+    };
+
+    if let Some(job_id) = runner.planned_job_id(&request) {
+        // A local runner: record `deploying` first, then run in the foreground.
+        if options.no_wait {
+            return Err(Error::usage(format!(
+                "runner {name} ({}) runs the job itself, in the foreground; --no-wait is for remote runners such as awx",
+                def.kind()
+            )));
+        }
+        let started = action::transition_locked(store, id, &start(&job_id), options.commit)?;
+        drop(lock);
+        notify_started(&started, &job_id);
+        let request = DeployRequest::from_ticket(&started.ticket);
+        let outcome = runner.launch(&request).and_then(|l| runner.wait(&l.job_id));
+        let outcome = outcome.or_else(|e| {
+            Ok::<_, Error>(Outcome::Failed {
+                reason: e.message().to_string(),
+            })
+        });
+        return finish(store, id, &job_id, outcome, options, notifier);
+    }
+
+    // A remote runner: the job id exists once launched; record it at once.
+    let launched = runner.launch(&request)?;
+    let started = action::transition_locked(store, id, &start(&launched.job_id), options.commit)
+        .map_err(|e| {
+            e.context(format!(
+                "job {} was launched but could not be recorded",
+                launched.job_id
+            ))
+        })?;
+    drop(lock);
+    notify_started(&started, &launched.job_id);
+    if options.no_wait {
+        return Ok(Deployed::Started(started));
+    }
+    let outcome = runner.wait(&launched.job_id);
+    finish(store, id, &launched.job_id, outcome, options, notifier)
+}
+
+/// Watch the job a `deploying` ticket records.
+fn resume(
+    store: &Store,
+    ticket: &Ticket,
+    options: &DeployOptions,
+    notifier: &dyn Notifier,
+    root: &std::path::Path,
+) -> Result<Deployed> {
+    let id = ticket.id();
+    let entry = ticket
+        .status
+        .history
+        .iter()
+        .rev()
+        .find(|e| e.action == Action::Deploying)
+        .ok_or_else(|| Error::invalid(format!("{id} is deploying but has no deploying entry")))?;
+    let name = entry.runner.clone().unwrap_or_default();
+    let job_id = entry.job_id.clone().ok_or_else(|| {
+        Error::conflict(format!("{id} is deploying but records no job id to watch")).with_hint(
+            "`ipr record ID --status successful|failed --job-id JOB` once you know the outcome",
+        )
+    })?;
+    if let Some(asked) = &options.runner {
+        if *asked != name {
+            return Err(Error::conflict(format!(
+                "{id} is already deploying with runner {name} (job {job_id}), not {asked}"
+            )));
+        }
+    }
+    let snap = action::snapshot(store)?;
+    crate::policy::check(
+        &snap.config,
+        &snap.actor.email,
+        crate::policy::Capability::Deploy,
+        ticket,
+    )?;
+    let def = RunnerDef::named(&snap.config, &name)?;
+    let mut runner = def.build(root, options.echo)?;
+    if options.dry_run {
+        return Ok(Deployed::DryRun {
+            plan: format!("resume watching job {job_id} (runner {name}); nothing is launched\n"),
+            runner: name,
+        });
+    }
+    if !runner.can_resume() {
+        return Err(Error::conflict(format!(
+            "{id} is deploying job {job_id} with runner {name}, which cannot watch a job that another ipr process started"
+        ))
+        .with_hint(format!(
+            "check what the job did, then `ipr record {id} --status successful|failed --job-id {job_id}`"
+        )));
+    }
+    if options.no_wait {
+        return Err(Error::conflict(format!(
+            "{id} is already deploying (job {job_id}); --no-wait has nothing to start"
+        )));
+    }
+    let outcome = runner.wait(&job_id);
+    finish(store, id, &job_id, outcome, options, notifier)
+}
+
+/// Record the outcome of `job_id`; a runner error is recorded as a failure.
+fn finish(
+    store: &Store,
+    id: RequestId,
+    job_id: &str,
+    outcome: Result<Outcome>,
+    options: &DeployOptions,
+    notifier: &dyn Notifier,
+) -> Result<Deployed> {
+    let outcome = match outcome {
+        Ok(o) => o,
+        // Still running (timeout waiting) or unreachable: leave it deploying
+        // so a later `ipr deploy` resumes it.
+        Err(e) if e.kind() == crate::Kind::Other => {
+            return Err(e.with_hint(format!(
+                "the ticket stays deploying with job {job_id}; run `ipr deploy {id}` again to resume watching"
+            )))
+        }
+        Err(e) => Outcome::Failed {
+            reason: e.message().to_string(),
+        },
+    };
+    let done = record_outcome(store, id, job_id, &outcome, options.commit, notifier)?;
+    Ok(Deployed::Finished(done))
+}
+
+/// Commit `deployed` or `failed` for the job the ticket records.
+pub fn record_outcome(
+    store: &Store,
+    id: RequestId,
+    job_id: &str,
+    outcome: &Outcome,
+    options: Options,
+    notifier: &dyn Notifier,
+) -> Result<Done> {
+    let _lock = store.lock()?;
+    let snap = action::snapshot(store)?;
+    let ticket = store.ticket(snap.head, id)?;
+    if ticket.status.state == State::Deploying {
+        let recorded = ticket
+            .status
+            .history
+            .iter()
+            .rev()
+            .find(|e| e.action == Action::Deploying)
+            .and_then(|e| e.job_id.as_deref());
+        if recorded != Some(job_id) {
+            return Err(Error::conflict(format!(
+                "{id} is deploying job {}, not {job_id}",
+                recorded.unwrap_or("(none)")
+            ))
+            .with_hint("pass the job id `ipr show ID` lists for the deploying entry"));
+        }
+    }
+    let (t, kind) = match outcome {
+        Outcome::Succeeded { deployment_id } => (
+            Transition::Succeed {
+                job_id: Some(job_id.to_string()),
+                deployment_id: deployment_id.clone(),
+            },
+            EventKind::DeploymentSucceeded,
+        ),
+        Outcome::Failed { reason } => (
+            Transition::Fail {
+                job_id: Some(job_id.to_string()),
+                error: bounded(reason),
+            },
+            EventKind::DeploymentFailed,
+        ),
+    };
+    let done = action::transition_locked(store, id, &t, options)?;
+    let detail = match outcome {
+        Outcome::Failed { reason } => Some(reason.clone()),
+        Outcome::Succeeded { .. } => Some(job_id.to_string()),
+    };
+    notifier.notify(&Event::new(kind, &done.ticket, &snap.actor.email, detail));
+    Ok(done)
+}
+
+/// A failure reason cut to a bounded size (the end is kept: it says why).
+fn bounded(reason: &str) -> String {
+    let max = runner::process::MAX_REASON_BYTES;
+    if reason.len() <= max {
+        return reason.to_string();
+    }
+    let mut cut = reason.len() - max;
+    while !reason.is_char_boundary(cut) {
+        cut += 1;
+    }
+    format!("…{}", &reason[cut..])
+}

@@ -1,0 +1,182 @@
+//! The `terraform` runner: `terraform` or `tofu` applies the exact saved
+//! plan file whose SHA-256 the request (and so every approval digest)
+//! recorded, and refuses any other file.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::process::Job;
+use super::{DeployRequest, Launched, Outcome, Runner};
+use crate::config::parse_duration;
+use crate::error::{Error, Result};
+use crate::model::hex;
+
+/// `runners.definitions.<name>` with `kind: terraform`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TerraformConfig {
+    /// `terraform` or `tofu` (a name on PATH, or a path).
+    #[serde(default = "default_binary")]
+    pub binary: String,
+    /// The Terraform root module, relative to the repository root.
+    #[serde(default = "default_workdir")]
+    pub workdir: String,
+    /// The saved plan (`terraform plan -out=…`), relative to `workdir`.
+    #[serde(default = "default_plan_file")]
+    pub plan_file: String,
+    /// Kill `apply` after this long (default 1h).
+    #[serde(default = "default_timeout")]
+    pub timeout: String,
+}
+
+fn default_binary() -> String {
+    "terraform".into()
+}
+fn default_workdir() -> String {
+    ".".into()
+}
+fn default_plan_file() -> String {
+    "tfplan".into()
+}
+fn default_timeout() -> String {
+    "1h".into()
+}
+
+pub struct TerraformRunner {
+    config: TerraformConfig,
+    timeout: Duration,
+    dir: PathBuf,
+    job: Option<(String, Job)>,
+    echo: bool,
+}
+
+/// `sha256:<hex>` of a file's bytes.
+pub fn file_sha256(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| Error::not_found(format!("plan file {}: {e}", path.display())))?;
+    Ok(format!("sha256:{}", hex(&Sha256::digest(&bytes))))
+}
+
+impl TerraformRunner {
+    pub fn new(config: &TerraformConfig, repo_root: &Path, echo: bool) -> Result<TerraformRunner> {
+        if !matches!(
+            Path::new(&config.binary)
+                .file_name()
+                .and_then(|n| n.to_str()),
+            Some("terraform" | "tofu")
+        ) {
+            return Err(Error::invalid(format!(
+                "terraform runner binary `{}` must be terraform or tofu",
+                config.binary
+            )));
+        }
+        Ok(TerraformRunner {
+            config: config.clone(),
+            timeout: parse_duration(&config.timeout, "terraform runner timeout")?,
+            dir: repo_root.join(&config.workdir),
+            job: None,
+            echo,
+        })
+    }
+
+    fn plan_path(&self) -> PathBuf {
+        self.dir.join(&self.config.plan_file)
+    }
+
+    fn args(&self) -> Vec<String> {
+        vec![
+            format!("-chdir={}", self.dir.display()),
+            "apply".into(),
+            "-input=false".into(),
+            "-no-color".into(),
+            self.config.plan_file.clone(),
+        ]
+    }
+
+    /// The plan file must be the one the request recorded.
+    fn check_plan(&self, request: &DeployRequest) -> Result<()> {
+        let approved = request.ticket["spec"]["plan"]["fileSha256"]
+            .as_str()
+            .ok_or_else(|| {
+                Error::conflict(format!(
+                    "{} records no saved plan (spec.plan.fileSha256); the terraform runner applies only an approved plan file",
+                    request.request_id
+                ))
+                .with_hint("file the request with `ipr create --type terraform --plan PLAN.json --plan-file tfplan`")
+            })?;
+        let actual = file_sha256(&self.plan_path())?;
+        if actual != approved {
+            return Err(Error::conflict(format!(
+                "plan file {} is not the approved plan: its hash is {actual}, the request approved {approved}",
+                self.plan_path().display()
+            ))
+            .with_hint("apply only what was approved: restore that plan file, or file a new request for the new plan"));
+        }
+        Ok(())
+    }
+}
+
+impl Runner for TerraformRunner {
+    fn describe(&self, request: &DeployRequest) -> String {
+        let check = match self.check_plan(request) {
+            Ok(()) => "matches the approved hash".to_string(),
+            Err(e) => format!("REFUSED: {}", e.message()),
+        };
+        format!(
+            "terraform: {} {}\n  plan file {} {check}\n  timeout {}\n",
+            self.config.binary,
+            self.args().join(" "),
+            self.plan_path().display(),
+            self.config.timeout
+        )
+    }
+
+    fn launch(&mut self, request: &DeployRequest) -> Result<Launched> {
+        self.check_plan(request)?;
+        let mut cmd = std::process::Command::new(&self.config.binary);
+        cmd.args(self.args()).env("TF_IN_AUTOMATION", "1");
+        let job = Job::spawn(cmd, self.echo)?;
+        let job_id = request.local_job_id(self.config.binary_name());
+        self.job = Some((job_id.clone(), job));
+        Ok(Launched { job_id })
+    }
+
+    fn wait(&mut self, job_id: &str) -> Result<Outcome> {
+        let Some((_, job)) = self.job.take() else {
+            return Err(Error::conflict(format!(
+                "the terraform runner cannot resume {job_id}: the apply that started it is gone"
+            ))
+            .with_hint("check the state (`terraform show`), then `ipr record ID --status successful|failed --job-id JOB`"));
+        };
+        let exit = job.wait(self.timeout)?;
+        Ok(if exit.success {
+            Outcome::Succeeded {
+                deployment_id: None,
+            }
+        } else {
+            Outcome::Failed {
+                reason: exit.reason(&format!("{} apply", self.config.binary), self.timeout),
+            }
+        })
+    }
+
+    fn can_resume(&self) -> bool {
+        false
+    }
+
+    fn planned_job_id(&self, request: &DeployRequest) -> Option<String> {
+        Some(request.local_job_id(self.config.binary_name()))
+    }
+}
+
+impl TerraformConfig {
+    fn binary_name(&self) -> &str {
+        Path::new(&self.binary)
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("terraform")
+    }
+}

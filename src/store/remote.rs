@@ -1,0 +1,114 @@
+//! Fetch and push through the `git` binary.
+//!
+//! Transport is left to git itself so that it authenticates exactly as the
+//! user's git does: ssh agent and `~/.ssh/config`, credential helpers,
+//! `insteadOf` rewrites, proxies, `http.extraHeader`. git2 would need its own
+//! ssh and https stacks and would still miss most of that configuration.
+
+use std::path::Path;
+use std::process::Command;
+
+use git2::Oid;
+
+use crate::error::{Error, Result};
+
+/// Where a branch syncs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upstream {
+    pub remote: String,
+    /// Branch name on the remote (`main`).
+    pub branch: String,
+}
+
+/// How a push ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pushed {
+    Ok,
+    /// Someone else pushed first (non-fast-forward): fetch and try again.
+    Behind,
+}
+
+fn git(dir: &Path, no_input: bool) -> Command {
+    let mut cmd = Command::new("git");
+    cmd.current_dir(dir)
+        .env("GIT_TERMINAL_PROMPT", if no_input { "0" } else { "1" });
+    cmd
+}
+
+fn network_error(what: &str, remote: &str, stderr: &str) -> Error {
+    let detail = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ");
+    Error::other(format!("{what} {remote} failed: {detail}"))
+        .with_hint("check the remote and your network or credentials (`git fetch` shows the same); nothing local was changed")
+}
+
+/// `git fetch` the branch into `refs/remotes/<remote>/<branch>`; returns that
+/// ref's name, or `None` if the remote has no such branch.
+pub fn fetch(dir: &Path, up: &Upstream, no_input: bool) -> Result<Option<String>> {
+    let tracking = format!("refs/remotes/{}/{}", up.remote, up.branch);
+    let out = git(dir, no_input)
+        .args([
+            "fetch",
+            "--quiet",
+            "--no-tags",
+            "--no-write-fetch-head",
+            &up.remote,
+        ])
+        .arg(format!("+refs/heads/{}:{tracking}", up.branch))
+        .output()
+        .map_err(|e| Error::other(format!("cannot run git: {e}")))?;
+    if out.status.success() {
+        return Ok(Some(tracking));
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if stderr.contains("couldn't find remote ref") {
+        return Ok(None);
+    }
+    Err(network_error("fetching from", &up.remote, &stderr))
+}
+
+/// `git push` `oid` to the branch, never forcing.
+pub fn push(dir: &Path, up: &Upstream, oid: Oid, no_input: bool) -> Result<Pushed> {
+    let out = git(dir, no_input)
+        .args(["push", "--porcelain", "--quiet", &up.remote])
+        .arg(format!("{oid}:refs/heads/{}", up.branch))
+        .output()
+        .map_err(|e| Error::other(format!("cannot run git: {e}")))?;
+    if out.status.success() {
+        return Ok(Pushed::Ok);
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let rejected_line = stdout.lines().find(|l| l.starts_with('!'));
+    match rejected_line {
+        // Another push held the remote's ref lock: a lost race like "fetch first".
+        Some(l)
+            if l.contains("[remote rejected]")
+                && (l.contains("failed to update ref") || l.contains("cannot lock ref")) =>
+        {
+            Ok(Pushed::Behind)
+        }
+        Some(l) if l.contains("[remote rejected]") => Err(Error::other(format!(
+            "{} refused the push: {}",
+            up.remote,
+            l.trim_start_matches('!').trim()
+        ))
+        .with_hint("a server hook refused it; its message is above")),
+        Some(l)
+            if l.contains("fetch first")
+                || l.contains("non-fast-forward")
+                || l.contains("[rejected]") =>
+        {
+            Ok(Pushed::Behind)
+        }
+        _ => Err(network_error(
+            "pushing to",
+            &up.remote,
+            &format!("{stdout}{stderr}"),
+        )),
+    }
+}

@@ -1,0 +1,292 @@
+//! A team on many clones: `ipr sync` and actions with `--push`.
+//!
+//! Local ipr commits that the remote does not have are replayed one by one
+//! on top of the remote branch, each re-checked by the workflow against the
+//! *new* state, so plain git merges never mix two histories of one ticket.
+//! A request created offline whose ID the remote took meanwhile gets the
+//! next free ID. The result is pushed without force; when someone else
+//! pushed first, everything is redone from the new remote state, a bounded
+//! number of times. The local branch moves only after the push succeeded.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use git2::Oid;
+
+use crate::action::{self, Done, Options, Planned, Snapshot};
+use crate::config::CONFIG_PATH;
+use crate::error::{Error, Result};
+use crate::model::{RequestId, Ticket};
+use crate::store::remote::{self, Pushed};
+use crate::store::{Change, Identity, Store};
+use crate::workflow::{self, Transition};
+
+/// How many times a push is retried after someone else pushed first.
+pub const MAX_ATTEMPTS: u32 = 200;
+
+/// What a sync (or a pushed action) did.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// `remote/branch`.
+    pub upstream: String,
+    /// Fetch-replay-push rounds it took (1 when nobody raced us).
+    pub attempts: u32,
+    /// Local commits replayed on top of the remote.
+    pub replayed: usize,
+    /// Remote commits the local branch gained.
+    pub received: usize,
+    /// Whether anything was pushed.
+    pub pushed: bool,
+    /// Requests created offline that got a new ID: (old, new).
+    pub renumbered: Vec<(RequestId, RequestId)>,
+    /// Local actions that are no longer legal on the remote's state.
+    pub dropped: Vec<Dropped>,
+}
+
+/// A local action sync could not replay.
+#[derive(Debug, Clone)]
+pub struct Dropped {
+    pub commit: Oid,
+    pub summary: String,
+    pub reason: String,
+}
+
+/// `ipr sync`.
+pub fn sync(store: &Store, remote_name: Option<&str>, options: Options) -> Result<Report> {
+    let _lock = store.lock()?;
+    let (_, report) = rounds(store, remote_name, options, &mut |_, _| Ok(None))?;
+    Ok(report)
+}
+
+/// An action with `--push`: computed on the remote's latest state (with
+/// local unpushed commits replayed first), pushed, then landed locally.
+/// An action that is illegal on that state fails and leaves nothing behind.
+pub fn push_action(
+    store: &Store,
+    options: Options,
+    compute: &mut dyn FnMut(&Snapshot) -> Result<Planned>,
+) -> Result<Done> {
+    let mut last: Option<(Planned, crate::config::Config)> = None;
+    let (tip, report) = rounds(store, None, options, &mut |store, base| {
+        let snap = action::snapshot_at(store, base)?;
+        let planned = compute(&snap)?;
+        let oid = planned.build(store, &snap, options.sign)?;
+        last = Some((planned, snap.config.clone()));
+        Ok(Some(oid))
+    })?;
+    let (planned, config) = last.expect("the action was computed");
+    Ok(Done {
+        ticket: planned.ticket,
+        commit: tip.expect("an action makes a commit"),
+        config,
+        pushed: Some(report),
+    })
+}
+
+/// Adds the commit of a pushed action on top of the replayed tip.
+type Extra<'a> = dyn FnMut(&Store, Option<Oid>) -> Result<Option<Oid>> + 'a;
+
+/// Fetch, replay, add `extra`'s commit, push; again while the push is
+/// rejected because the remote moved. Returns the landed tip.
+fn rounds(
+    store: &Store,
+    remote_name: Option<&str>,
+    options: Options,
+    extra: &mut Extra<'_>,
+) -> Result<(Option<Oid>, Report)> {
+    let dir = store
+        .workdir()
+        .map(|p| p.to_path_buf())
+        .unwrap_or_else(|| store.repo().path().to_path_buf());
+    let local = store.head()?;
+    let config = store.config(local)?;
+    let up = store.upstream(remote_name, config.sync.remote.as_deref())?;
+    for attempt in 1..=MAX_ATTEMPTS {
+        let remote_tip = match remote::fetch(&dir, &up, options.no_input)? {
+            Some(tracking) => Some(store.repo().refname_to_id(&tracking)?),
+            None => None,
+        };
+        let (mut tip, mut report) = replay(store, remote_tip, local, options)?;
+        report.upstream = format!("{}/{}", up.remote, up.branch);
+        report.attempts = attempt;
+        if let Some(oid) = extra(store, tip)? {
+            tip = Some(oid);
+        }
+        let Some(new) = tip else {
+            return Ok((None, report));
+        };
+        // Refuse before pushing if landing would clobber local edits.
+        for path in store.changed_paths(local, Some(new))? {
+            store.check_clean(&path, local)?;
+        }
+        if Some(new) != remote_tip {
+            match remote::push(&dir, &up, new, options.no_input)? {
+                Pushed::Ok => report.pushed = true,
+                Pushed::Behind => {
+                    backoff(attempt);
+                    continue;
+                }
+            }
+        }
+        if Some(new) != local {
+            store.land(local, new, &format!("ipr: sync with {}", report.upstream))?;
+        }
+        return Ok((Some(new), report));
+    }
+    Err(Error::conflict(format!(
+        "gave up after {MAX_ATTEMPTS} attempts: {} kept moving while this was pushed; nothing local was changed",
+        up.remote
+    ))
+    .with_hint("run it again"))
+}
+
+/// Replay the local commits the remote lacks on top of `remote_tip`.
+/// Returns the new tip (not yet on any branch) and what happened.
+fn replay(
+    store: &Store,
+    remote_tip: Option<Oid>,
+    local: Option<Oid>,
+    options: Options,
+) -> Result<(Option<Oid>, Report)> {
+    let mut report = Report::default();
+    let (Some(local), Some(remote)) = (local, remote_tip) else {
+        if let (None, Some(remote)) = (local, remote_tip) {
+            report.received = store.commits_between(None, remote)?.len();
+        }
+        return Ok((local.or(remote_tip), report));
+    };
+    let base = store.merge_base(local, remote)?;
+    if base == Some(local) {
+        report.received = store.commits_between(Some(local), remote)?.len();
+        return Ok((Some(remote), report));
+    }
+    if base == Some(remote) {
+        return Ok((Some(local), report));
+    }
+    report.received = store.commits_between(base, remote)?.len();
+    let config_moved = match base {
+        Some(b) => store
+            .changed_paths(Some(b), Some(remote))?
+            .iter()
+            .any(|p| p == CONFIG_PATH),
+        None => true,
+    };
+    let mut tip = remote;
+    let mut ids: BTreeMap<RequestId, RequestId> = BTreeMap::new();
+    for oid in store.commits_between(Some(remote), local)? {
+        let (parents, info) = store.commit_info(oid)?;
+        let short = &oid.to_string()[..12];
+        let Some(verb) = info.action.clone().filter(|_| parents.len() == 1) else {
+            return Err(Error::conflict(format!(
+                "local commit {short} ({}) is not an ipr action; sync replays only ipr commits",
+                info.summary
+            ))
+            .with_hint("push or rebase it with git first, then run ipr sync"));
+        };
+        let changed = store.changed_paths(Some(parents[0]), Some(oid))?;
+        let [path] = changed.as_slice() else {
+            return Err(Error::conflict(format!(
+                "local commit {short} ({}) changes {} files; an ipr action changes one",
+                info.summary,
+                changed.len()
+            )));
+        };
+        let actor = Identity {
+            name: info.author.name.clone(),
+            email: info.author.email.clone(),
+        };
+        let config = store.config(Some(tip))?;
+        let (path, content, subject) = if path == CONFIG_PATH {
+            if config_moved {
+                return Err(Error::conflict(format!(
+                    "{CONFIG_PATH} changed both here ({short}) and on the remote; ipr will not merge configs"
+                ))
+                .with_hint("merge the config change by hand with git, then run ipr sync"));
+            }
+            crate::policy::check_admin(&config, &actor.email)?;
+            let content = store.read(Some(oid), CONFIG_PATH)?.unwrap_or_default();
+            (CONFIG_PATH.to_string(), content, CONFIG_PATH.to_string())
+        } else {
+            match replay_ticket(store, tip, parents[0], oid, path, &mut ids, &mut report) {
+                Ok(t) => (t.path(), t.to_yaml().into_bytes(), t.id().to_string()),
+                Err(e) => {
+                    report.dropped.push(Dropped {
+                        commit: oid,
+                        summary: info.summary.clone(),
+                        reason: e.message().to_string(),
+                    });
+                    continue;
+                }
+            }
+        };
+        let mode = action::sign_mode(store, &config, options.sign)?;
+        tip = store.build_commit(&Change {
+            parent: Some(tip),
+            path: &path,
+            content: &content,
+            action: &verb,
+            subject: &subject,
+            actor: &actor,
+            time: info.time,
+            sign: mode,
+        })?;
+        report.replayed += 1;
+    }
+    Ok((Some(tip), report))
+}
+
+/// The ticket a local commit made, re-made on the state at `tip`.
+fn replay_ticket(
+    store: &Store,
+    tip: Oid,
+    parent: Oid,
+    commit: Oid,
+    path: &str,
+    ids: &mut BTreeMap<RequestId, RequestId>,
+    report: &mut Report,
+) -> Result<Ticket> {
+    let new = Ticket::from_yaml(&store.read(Some(commit), path)?.unwrap_or_default(), path)?;
+    let config = store.config(Some(tip))?;
+    let Some(old) = store.read(Some(parent), path)? else {
+        let mut id = new.id();
+        let taken =
+            store.ticket(Some(tip), id).is_ok() || store.read(Some(tip), &new.path())?.is_some();
+        if taken {
+            let fresh = store.next_id(Some(tip), id.year)?;
+            ids.insert(id, fresh);
+            report.renumbered.push((id, fresh));
+            id = fresh;
+        }
+        let m = &new.metadata;
+        return workflow::create(
+            new.spec.clone(),
+            id,
+            &m.tenant,
+            &m.created_by,
+            &config,
+            m.created_at,
+        );
+    };
+    let old = Ticket::from_yaml(&old, path)?;
+    let id = ids.get(&old.id()).copied().unwrap_or(old.id());
+    let current = store.ticket(Some(tip), id)?;
+    if new.status.history.len() != old.status.history.len() + 1 {
+        return Err(Error::invalid(format!(
+            "{path}: the local commit is not one ipr transition"
+        )));
+    }
+    let entry = new.last_entry();
+    let t = Transition::from_entry(entry)
+        .ok_or_else(|| Error::invalid(format!("{path}: a second `created` entry")))?;
+    workflow::apply(&current, &t, &entry.by, &config, entry.at)
+}
+
+/// Wait before the next round: a random time up to an exponentially
+/// growing bound (full jitter), so racing clones spread out.
+fn backoff(attempt: u32) {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(attempt);
+    let bound_ms = (20u64 << attempt.min(5)).min(500);
+    std::thread::sleep(Duration::from_millis(h.finish() % bound_ms + 1));
+}

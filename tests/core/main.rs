@@ -1,0 +1,15 @@
+//! Integration tests of the core commands: the real `ipr` binary against
+//! real git repositories in temp dirs, cross-checked with the `git` binary.
+
+mod harness;
+
+mod bad_input;
+mod commits;
+mod create;
+mod deploy;
+mod docs;
+mod model;
+mod rbac;
+mod snapshots;
+mod sync;
+mod transitions;
