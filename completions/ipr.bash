@@ -40,6 +40,9 @@ _ipr() {
             ipr,help)
                 cmd="ipr__subcmd__help"
                 ;;
+            ipr,hooks)
+                cmd="ipr__subcmd__hooks"
+                ;;
             ipr,init)
                 cmd="ipr__subcmd__init"
                 ;;
@@ -76,6 +79,9 @@ _ipr() {
             ipr,sync)
                 cmd="ipr__subcmd__sync"
                 ;;
+            ipr,verify)
+                cmd="ipr__subcmd__verify"
+                ;;
             ipr__subcmd__help,approve)
                 cmd="ipr__subcmd__help__subcmd__approve"
                 ;;
@@ -99,6 +105,9 @@ _ipr() {
                 ;;
             ipr__subcmd__help,help)
                 cmd="ipr__subcmd__help__subcmd__help"
+                ;;
+            ipr__subcmd__help,hooks)
+                cmd="ipr__subcmd__help__subcmd__hooks"
                 ;;
             ipr__subcmd__help,init)
                 cmd="ipr__subcmd__help__subcmd__init"
@@ -136,11 +145,38 @@ _ipr() {
             ipr__subcmd__help,sync)
                 cmd="ipr__subcmd__help__subcmd__sync"
                 ;;
+            ipr__subcmd__help,verify)
+                cmd="ipr__subcmd__help__subcmd__verify"
+                ;;
+            ipr__subcmd__help__subcmd__hooks,install)
+                cmd="ipr__subcmd__help__subcmd__hooks__subcmd__install"
+                ;;
+            ipr__subcmd__help__subcmd__hooks,pre-receive)
+                cmd="ipr__subcmd__help__subcmd__hooks__subcmd__pre__subcmd__receive"
+                ;;
             ipr__subcmd__help__subcmd__plan,analyze)
                 cmd="ipr__subcmd__help__subcmd__plan__subcmd__analyze"
                 ;;
             ipr__subcmd__help__subcmd__policy,test)
                 cmd="ipr__subcmd__help__subcmd__policy__subcmd__test"
+                ;;
+            ipr__subcmd__hooks,help)
+                cmd="ipr__subcmd__hooks__subcmd__help"
+                ;;
+            ipr__subcmd__hooks,install)
+                cmd="ipr__subcmd__hooks__subcmd__install"
+                ;;
+            ipr__subcmd__hooks,pre-receive)
+                cmd="ipr__subcmd__hooks__subcmd__pre__subcmd__receive"
+                ;;
+            ipr__subcmd__hooks__subcmd__help,help)
+                cmd="ipr__subcmd__hooks__subcmd__help__subcmd__help"
+                ;;
+            ipr__subcmd__hooks__subcmd__help,install)
+                cmd="ipr__subcmd__hooks__subcmd__help__subcmd__install"
+                ;;
+            ipr__subcmd__hooks__subcmd__help,pre-receive)
+                cmd="ipr__subcmd__hooks__subcmd__help__subcmd__pre__subcmd__receive"
                 ;;
             ipr__subcmd__plan,analyze)
                 cmd="ipr__subcmd__plan__subcmd__analyze"
@@ -173,7 +209,7 @@ _ipr() {
 
     case "${cmd}" in
         ipr)
-            opts="-C -q -h -V --format --no-input --quiet --help --version init create list show approve reject review cancel deploy record stats log sync plan policy drift completions man demo help"
+            opts="-C -q -h -V --format --no-input --quiet --help --version init create list show approve reject review cancel deploy record stats log sync plan policy drift verify hooks completions man demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -481,7 +517,7 @@ _ipr() {
             return 0
             ;;
         ipr__subcmd__help)
-            opts="init create list show approve reject review cancel deploy record stats log sync plan policy drift completions man demo help"
+            opts="init create list show approve reject review cancel deploy record stats log sync plan policy drift verify hooks completions man demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -595,6 +631,48 @@ _ipr() {
         ipr__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__help__subcmd__hooks)
+            opts="install pre-receive"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__help__subcmd__hooks__subcmd__install)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__help__subcmd__hooks__subcmd__pre__subcmd__receive)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -795,6 +873,142 @@ _ipr() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__help__subcmd__verify)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__hooks)
+            opts="-C -q -h --format --no-input --quiet --help install pre-receive help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json yaml markdown" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__hooks__subcmd__help)
+            opts="install pre-receive help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__hooks__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__hooks__subcmd__help__subcmd__install)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__hooks__subcmd__help__subcmd__pre__subcmd__receive)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__hooks__subcmd__install)
+            opts="-C -q -h --force --format --no-input --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json yaml markdown" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__hooks__subcmd__pre__subcmd__receive)
+            opts="-C -q -h --format --no-input --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json yaml markdown" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1236,6 +1450,32 @@ _ipr() {
             fi
             case "${prev}" in
                 --remote)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json yaml markdown" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__verify)
+            opts="-C -q -h --since --staged --format --no-input --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --since)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -50,6 +50,7 @@ pub struct Error {
     kind: Kind,
     message: String,
     hint: Option<String>,
+    code: Option<&'static str>,
 }
 
 impl fmt::Display for Error {
@@ -66,6 +67,7 @@ impl Error {
             kind,
             message: message.into(),
             hint: None,
+            code: None,
         }
     }
     pub fn other(message: impl Into<String>) -> Self {
@@ -99,6 +101,14 @@ impl Error {
         self
     }
 
+    /// Name the rule that refused, as a stable kebab-case id (for example
+    /// `self-approval`), so `ipr verify` can report which rule a replayed
+    /// transition broke without matching on message text.
+    pub fn with_code(mut self, code: &'static str) -> Self {
+        self.code = Some(code);
+        self
+    }
+
     /// Prefix the message with context, keeping kind and hint.
     pub fn context(mut self, context: impl fmt::Display) -> Self {
         self.message = format!("{context}: {}", self.message);
@@ -116,6 +126,10 @@ impl Error {
     }
     pub fn exit_code(&self) -> i32 {
         self.kind.exit_code()
+    }
+    /// The rule id given with [`Error::with_code`], if any.
+    pub fn code(&self) -> Option<&'static str> {
+        self.code
     }
 }
 

@@ -11,6 +11,7 @@ pub mod config;
 pub mod deploy;
 pub mod drift;
 pub mod error;
+pub mod hooks;
 pub mod model;
 pub mod notify;
 pub mod plan;
@@ -20,6 +21,7 @@ pub mod rego;
 pub mod runner;
 pub mod store;
 pub mod sync;
+pub mod verify;
 pub mod workflow;
 
 pub use error::{Error, Kind, Result};

@@ -7,6 +7,11 @@ use crate::config::{Config, Role, User};
 use crate::error::{Error, Result};
 use crate::model::Ticket;
 
+/// Rule ids (see [`Error::code`]) of the refusals below.
+pub const NO_ROLE: &str = "no-role";
+pub const SELF_APPROVAL: &str = "self-approval";
+pub const DUPLICATE_APPROVAL: &str = "duplicate-approval";
+
 /// What an actor wants to do with a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Capability {
@@ -35,6 +40,7 @@ fn known<'c>(config: &'c Config, actor: &str) -> Result<&'c User> {
             "{actor} is not a user in .ipr/config.yaml and has no rights"
         ))
         .with_hint("an admin adds you under `users:` in .ipr/config.yaml")
+        .with_code(NO_ROLE)
     })
 }
 
@@ -48,6 +54,7 @@ fn denied(actor: &str, role: Role, cap: Capability, why: &str) -> Error {
         role.as_str(),
         cap.verb()
     ))
+    .with_code(NO_ROLE)
 }
 
 /// May `actor` create a request for `tenant`?
@@ -97,12 +104,14 @@ pub fn check(config: &Config, actor: &str, cap: Capability, ticket: &Ticket) -> 
             return Err(Error::permission(format!(
                 "{actor} created {id} and may not review it (no self-approval)"
             ))
-            .with_hint("ask another tenant admin or an admin to review it"));
+            .with_hint("ask another tenant admin or an admin to review it")
+            .with_code(SELF_APPROVAL));
         }
         if ticket.approvers().contains(&actor) {
             return Err(Error::permission(format!(
                 "{actor} has already approved {id} (one approval per person)"
-            )));
+            ))
+            .with_code(DUPLICATE_APPROVAL));
         }
     }
     Ok(())

@@ -14,6 +14,10 @@ use crate::model::{
 };
 use crate::policy::{self, Capability};
 
+/// Rule ids (see [`Error::code`]) of the refusals below.
+pub const ILLEGAL_TRANSITION: &str = "illegal-transition";
+pub const REJECT_REASON: &str = "reject-reason";
+
 /// A change to an existing request.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Transition {
@@ -174,7 +178,8 @@ pub fn apply(
             transition.verb(),
             allowed.join(" or "),
             past(transition),
-        )));
+        ))
+        .with_code(ILLEGAL_TRANSITION));
     }
 
     let mut next = ticket.clone();
@@ -197,7 +202,8 @@ pub fn apply(
                 return Err(Error::invalid(format!(
                     "a rejection needs a reason of at least {MIN_REJECT_REASON} characters"
                 ))
-                .with_hint("ipr reject ID --reason \"why this cannot ship\""));
+                .with_hint("ipr reject ID --reason \"why this cannot ship\"")
+                .with_code(REJECT_REASON));
             }
             entry.comment = Some(reason.to_string());
             status.state = State::Rejected;

@@ -8,6 +8,7 @@ pub mod create;
 pub mod demo;
 pub mod deploy;
 pub mod drift;
+pub mod hooks;
 pub mod init;
 pub mod list;
 pub mod log;
@@ -21,6 +22,7 @@ pub mod review;
 pub mod show;
 pub mod stats;
 pub mod sync;
+pub mod verify;
 
 use std::path::{Path, PathBuf};
 
@@ -92,6 +94,8 @@ pub enum Command {
     Plan(plan::Args),
     Policy(policy::Args),
     Drift(Box<drift::Args>),
+    Verify(verify::Args),
+    Hooks(hooks::Args),
     Completions(completions::Args),
     Man(man::Args),
     Demo(demo::Args),
@@ -157,6 +161,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Plan(args) => plan::run(&ctx, args),
         Command::Policy(args) => policy::run(&ctx, args),
         Command::Drift(args) => drift::run(&ctx, *args),
+        Command::Verify(args) => verify::run(&ctx, args),
+        Command::Hooks(args) => hooks::run(&ctx, args),
         Command::Completions(args) => completions::run(&ctx, args),
         Command::Man(args) => man::run(&ctx, args),
         Command::Demo(args) => demo::run(&ctx, args),

@@ -7,6 +7,7 @@
 //! action started (compare-and-swap); the file in the working tree and its
 //! index entry are then brought in line with the new commit.
 
+pub mod history;
 pub mod remote;
 pub mod signing;
 
@@ -79,7 +80,14 @@ impl Store {
                 start.display()
             )));
         }
-        let repo = Repository::discover(&start).map_err(|_| {
+        // Without -C, open like git does: GIT_DIR, GIT_INDEX_FILE and
+        // GIT_OBJECT_DIRECTORY are honoured, which hooks rely on (a
+        // pre-receive hook sees pushed objects only through them).
+        let opened = match path {
+            None => Repository::open_from_env(),
+            Some(_) => Repository::discover(&start),
+        };
+        let repo = opened.map_err(|_| {
             Error::not_found(format!(
                 "not a git repository (or any parent up to /): {}",
                 start.display()

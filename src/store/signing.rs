@@ -195,7 +195,7 @@ fn expand_home(path: &str) -> PathBuf {
 }
 
 fn spawn_error(program: &str, e: std::io::Error) -> Error {
-    Error::other(format!("cannot run `{program}` to sign: {e}"))
+    Error::other(format!("cannot run `{program}`: {e}"))
         .with_hint("install it, or point gpg.program / gpg.ssh.program at it")
 }
 
@@ -206,4 +206,325 @@ fn first_error_line(stderr: &str) -> String {
         .unwrap_or("no output")
         .trim()
         .to_string()
+}
+
+/// What checking a commit's signature found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignatureStatus {
+    /// A valid signature by a key trusted for the expected identity;
+    /// `signer` names the identity and the key.
+    Good { signer: String },
+    /// A signature that does not verify (tampered commit, expired or
+    /// revoked key, unreadable signature).
+    Bad { reason: String },
+    /// The commit carries no signature.
+    Unsigned,
+    /// A valid signature, by a key that is not trusted for the expected
+    /// identity (not in allowed_signers for it, or not in the keyring, or
+    /// a keyring key without that uid).
+    UnknownKey { key: String },
+}
+
+impl SignatureStatus {
+    /// `good`, `bad`, `unsigned`, `unknown-key`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            SignatureStatus::Good { .. } => "good",
+            SignatureStatus::Bad { .. } => "bad",
+            SignatureStatus::Unsigned => "unsigned",
+            SignatureStatus::UnknownKey { .. } => "unknown-key",
+        }
+    }
+
+    /// The signer, the reason or the key, whichever this status has.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            SignatureStatus::Good { signer } => Some(signer),
+            SignatureStatus::Bad { reason } => Some(reason),
+            SignatureStatus::Unsigned => None,
+            SignatureStatus::UnknownKey { key } => Some(key),
+        }
+    }
+}
+
+/// Checks signatures the way `git verify-commit` does, with the programs
+/// git config names (`gpg.program`, `gpg.openpgp.program`, `gpg.ssh.program`).
+///
+/// - ssh: `ssh-keygen -Y verify -f ALLOWED_SIGNERS -I EMAIL -n git -s SIG
+///   -Overify-time=COMMIT_TIME < PAYLOAD`; the allowed-signers file is the
+///   trust root. If that fails, `-Y check-novalidate` tells a bad signature
+///   from a good one by an unknown key.
+/// - openpgp: `gpg --status-fd=1 --verify SIG -` (GOODSIG / BADSIG / ERRSIG
+///   / VALIDSIG), then the signing key must have a uid whose email is EMAIL;
+///   the verifier's keyring is the trust root.
+#[derive(Debug)]
+pub struct Verifier {
+    ssh_program: String,
+    gpg_program: String,
+    /// Uids of openpgp keys already listed, by primary fingerprint.
+    uids: std::sync::Mutex<std::collections::HashMap<String, Vec<(char, String)>>>,
+}
+
+impl Verifier {
+    pub fn from_config(repo: &Repository) -> Result<Verifier> {
+        let cfg = repo.config()?;
+        let get = |k: &str| cfg.get_string(k).ok().filter(|s| !s.trim().is_empty());
+        Ok(Verifier {
+            ssh_program: get("gpg.ssh.program").unwrap_or_else(|| "ssh-keygen".into()),
+            gpg_program: get("gpg.openpgp.program")
+                .or_else(|| get("gpg.program"))
+                .unwrap_or_else(|| "gpg".into()),
+            uids: Default::default(),
+        })
+    }
+
+    /// Check `signed` (signature and payload) for `email`. `allowed_signers`
+    /// is the ssh allowed-signers file to trust, `time` the commit time the
+    /// key must be valid at. Errors only when the program cannot be run.
+    pub fn verify(
+        &self,
+        signature: &str,
+        payload: &str,
+        email: &str,
+        allowed_signers: Option<&std::path::Path>,
+        time: chrono::DateTime<chrono::Utc>,
+    ) -> Result<SignatureStatus> {
+        let head = signature.trim_start();
+        if head.starts_with("-----BEGIN SSH SIGNATURE-----") {
+            self.verify_ssh(signature, payload, email, allowed_signers, time)
+        } else if head.starts_with("-----BEGIN PGP SIGNATURE-----") {
+            self.verify_gpg(signature, payload, email)
+        } else if head.starts_with("-----BEGIN SIGNED MESSAGE-----") {
+            Ok(SignatureStatus::UnknownKey {
+                key: "an x509 signature (ipr checks openpgp and ssh signatures only)".into(),
+            })
+        } else {
+            Ok(SignatureStatus::Bad {
+                reason: "not an openpgp, ssh or x509 signature".into(),
+            })
+        }
+    }
+
+    fn verify_ssh(
+        &self,
+        signature: &str,
+        payload: &str,
+        email: &str,
+        allowed_signers: Option<&std::path::Path>,
+        time: chrono::DateTime<chrono::Utc>,
+    ) -> Result<SignatureStatus> {
+        let dir = tempfile::tempdir()?;
+        let sig = dir.path().join("commit.sig");
+        std::fs::write(&sig, signature)?;
+        if let Some(allowed) = allowed_signers {
+            let verify_time = format!("-Overify-time={}", time.format("%Y%m%d%H%M%SZ"));
+            let mut cmd = Command::new(&self.ssh_program);
+            cmd.args(["-Y", "verify", "-n", "git", "-f"])
+                .arg(allowed)
+                .args(["-I", email, "-s"])
+                .arg(&sig)
+                .arg(&verify_time);
+            let out = run_with_input(&mut cmd, payload, &self.ssh_program)?;
+            if out.status.success() {
+                let text = String::from_utf8_lossy(&out.stdout);
+                let key = text
+                    .split(" with ")
+                    .nth(1)
+                    .map(|k| k.trim().trim_end_matches('.').to_string())
+                    .unwrap_or_default();
+                return Ok(SignatureStatus::Good {
+                    signer: format!("{email} ({key})"),
+                });
+            }
+        }
+        let mut cmd = Command::new(&self.ssh_program);
+        cmd.args(["-Y", "check-novalidate", "-n", "git", "-s"])
+            .arg(&sig);
+        let out = run_with_input(&mut cmd, payload, &self.ssh_program)?;
+        if !out.status.success() {
+            let err = String::from_utf8_lossy(&out.stderr);
+            return Ok(SignatureStatus::Bad {
+                reason: format!("ssh signature does not verify: {}", first_error_line(&err)),
+            });
+        }
+        let text = String::from_utf8_lossy(&out.stdout);
+        let key = text
+            .split(" with ")
+            .nth(1)
+            .map(|k| k.trim().trim_end_matches('.').to_string())
+            .unwrap_or_else(|| "an ssh key".into());
+        let owners = match allowed_signers {
+            Some(allowed) => {
+                let mut cmd = Command::new(&self.ssh_program);
+                cmd.args(["-Y", "find-principals", "-f"])
+                    .arg(allowed)
+                    .arg("-s")
+                    .arg(&sig);
+                let out = cmd
+                    .stdin(Stdio::null())
+                    .output()
+                    .map_err(|e| spawn_error(&self.ssh_program, e))?;
+                String::from_utf8_lossy(&out.stdout)
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+            None => String::new(),
+        };
+        let key = match (allowed_signers, owners.is_empty()) {
+            (None, _) => format!("{key}, and there is no .ipr/allowed_signers"),
+            (Some(_), true) => format!("{key}, which .ipr/allowed_signers does not list"),
+            (Some(_), false) => {
+                format!("{key}, which .ipr/allowed_signers gives to {owners}, not {email}")
+            }
+        };
+        Ok(SignatureStatus::UnknownKey { key })
+    }
+
+    fn verify_gpg(&self, signature: &str, payload: &str, email: &str) -> Result<SignatureStatus> {
+        let dir = tempfile::tempdir()?;
+        let sig = dir.path().join("commit.asc");
+        std::fs::write(&sig, signature)?;
+        let mut cmd = Command::new(&self.gpg_program);
+        cmd.args(["--batch", "--no-tty", "--status-fd=1", "--verify"])
+            .arg(&sig)
+            .arg("-");
+        let out = run_with_input(&mut cmd, payload, &self.gpg_program)?;
+        let status = String::from_utf8_lossy(&out.stdout);
+        let mut good = false;
+        let mut primary: Option<String> = None;
+        let mut no_pubkey: Option<String> = None;
+        for line in status.lines() {
+            let Some(rest) = line.strip_prefix("[GNUPG:] ") else {
+                continue;
+            };
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            match fields.first().copied() {
+                Some("GOODSIG") => good = true,
+                Some("VALIDSIG") => primary = fields.last().map(|s| s.to_string()),
+                Some("BADSIG") => {
+                    return Ok(SignatureStatus::Bad {
+                        reason: "openpgp signature does not match the commit".into(),
+                    })
+                }
+                Some(kind @ ("EXPSIG" | "EXPKEYSIG" | "REVKEYSIG")) => {
+                    let why = match kind {
+                        "EXPSIG" => "the signature has expired",
+                        "EXPKEYSIG" => "the signing key has expired",
+                        _ => "the signing key is revoked",
+                    };
+                    return Ok(SignatureStatus::Bad {
+                        reason: format!("openpgp: {why}"),
+                    });
+                }
+                Some("NO_PUBKEY") => no_pubkey = fields.get(1).map(|s| s.to_string()),
+                _ => {}
+            }
+        }
+        if let Some(key) = no_pubkey {
+            return Ok(SignatureStatus::UnknownKey {
+                key: format!("openpgp key {key}, which is not in the keyring"),
+            });
+        }
+        let (true, Some(fpr)) = (good, primary) else {
+            return Ok(SignatureStatus::Bad {
+                reason: format!(
+                    "openpgp signature does not verify: {}",
+                    first_error_line(&String::from_utf8_lossy(&out.stderr))
+                ),
+            });
+        };
+        let uids = self.gpg_uids(&fpr)?;
+        let matches = uids.iter().any(|(validity, uid)| {
+            !matches!(validity, 'r' | 'e') && uid_email(uid).eq_ignore_ascii_case(email)
+        });
+        if matches {
+            Ok(SignatureStatus::Good {
+                signer: format!("{email} (openpgp {fpr})"),
+            })
+        } else {
+            let names: Vec<&str> = uids.iter().map(|(_, u)| u.as_str()).collect();
+            Ok(SignatureStatus::UnknownKey {
+                key: format!(
+                    "openpgp key {fpr} of {}, which has no uid <{email}>",
+                    names.join(", ")
+                ),
+            })
+        }
+    }
+
+    /// (validity, uid) of each uid of a key, from `gpg --with-colons`.
+    fn gpg_uids(&self, fpr: &str) -> Result<Vec<(char, String)>> {
+        if let Some(u) = self.uids.lock().expect("not poisoned").get(fpr) {
+            return Ok(u.clone());
+        }
+        let out = Command::new(&self.gpg_program)
+            .args(["--batch", "--no-tty", "--with-colons", "--fixed-list-mode"])
+            .args(["--list-keys", fpr])
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| spawn_error(&self.gpg_program, e))?;
+        let uids: Vec<(char, String)> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split(':').collect();
+                (f.first() == Some(&"uid") && f.len() > 9).then(|| {
+                    let validity = f[1].chars().next().unwrap_or('-');
+                    (validity, unescape_colons(f[9]))
+                })
+            })
+            .collect();
+        self.uids
+            .lock()
+            .expect("not poisoned")
+            .insert(fpr.to_string(), uids.clone());
+        Ok(uids)
+    }
+}
+
+/// The email of a uid `Name <email>` (or the uid, if it is a bare email).
+fn uid_email(uid: &str) -> &str {
+    match (uid.rfind('<'), uid.rfind('>')) {
+        (Some(a), Some(b)) if a < b => &uid[a + 1..b],
+        _ => uid.trim(),
+    }
+}
+
+/// `--with-colons` escapes `:` and other bytes as `\xNN`.
+fn unescape_colons(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' && bytes.get(i + 1) == Some(&b'x') {
+            if let (Some(hi), Some(lo)) = (
+                bytes.get(i + 2).copied().and_then(hex),
+                bytes.get(i + 3).copied().and_then(hex),
+            ) {
+                out.push(hi * 16 + lo);
+                i += 4;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn run_with_input(cmd: &mut Command, input: &str, program: &str) -> Result<std::process::Output> {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| spawn_error(program, e))?;
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    // A program that exits early closes its stdin; that is its answer, not an error.
+    let _ = stdin.write_all(input.as_bytes());
+    drop(stdin);
+    Ok(child.wait_with_output()?)
 }
