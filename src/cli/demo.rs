@@ -26,6 +26,7 @@ const ADMIN: &str = "ops-lead@example.com";
 const DEVOPS: &str = "pierre.durand@example.com";
 const TENANT_ADMIN: &str = "jean.dupont@example.com";
 const TENANT: &str = "tenant-finance";
+const AUDITOR: &str = "auditor@example.com";
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     super::only_table(ctx, "demo")?;
@@ -51,11 +52,17 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         "the platform admin sets the repo up",
         &["init", "--tenant", TENANT, "--tenant", "tenant-retail"],
     )?;
-    println!("# the admin adds a devops engineer and a tenant admin to .ipr/config.yaml");
+    println!(
+        "# the admin adds a devops engineer, a tenant admin and an auditor to .ipr/config.yaml"
+    );
     as_user(&dir, ADMIN)?;
     let store = Store::open(Some(&dir))?;
     let mut config = store.config(store.head()?)?;
-    for (email, role) in [(DEVOPS, Role::Devops), (TENANT_ADMIN, Role::TenantAdmin)] {
+    for (email, role) in [
+        (DEVOPS, Role::Devops),
+        (TENANT_ADMIN, Role::TenantAdmin),
+        (AUDITOR, Role::Viewer),
+    ] {
         config.users.insert(
             email.to_string(),
             User {
@@ -148,6 +155,12 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         DEVOPS,
         "every step is a commit by the person who took it",
         &["log", &id],
+    )?;
+    step(
+        &dir,
+        AUDITOR,
+        "an auditor replays the whole history and checks every transition",
+        &["verify"],
     )?;
 
     match tmp {

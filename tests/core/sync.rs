@@ -49,6 +49,19 @@ fn remote_ticket(bare: &Path, id: &str) -> ipr::model::Ticket {
     ipr::model::Ticket::from_yaml(text.as_bytes(), &path).unwrap()
 }
 
+/// `ipr verify` of the remote's history, from a fresh clone, is clean.
+fn verify_remote(bare: &Path) {
+    let fresh = Env::clone_of(bare);
+    fresh.as_user(ADMIN);
+    let out = fresh.run(&["verify"]);
+    assert!(
+        out.status.success(),
+        "verify: {}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+}
+
 fn no_merges(bare: &Path) {
     assert_eq!(
         git_in(bare, &["rev-list", "--merges", "main"]).trim(),
@@ -119,6 +132,7 @@ fn an_id_taken_on_the_remote_is_renumbered() {
     let on_disk = std::fs::read_to_string(b.repo.join(b.ticket_path("PR-2026-0001"))).unwrap();
     assert!(on_disk.contains(DEVOPS));
     no_merges(&bare);
+    verify_remote(&bare);
     // the replayed commit is still b's, with its trailers
     let log = git_in(
         &bare,
@@ -167,6 +181,7 @@ fn concurrent_approvals_from_two_clones_both_land() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("now approved"), "{}", stdout(&out));
     assert_eq!(remote_ticket(&bare, &id2).approvers(), [TADMIN, TADMIN2]);
+    verify_remote(&bare);
 }
 
 #[test]
@@ -222,6 +237,7 @@ fn approve_and_reject_at_once_end_in_one_outcome() {
         "b now matches the remote"
     );
     assert_eq!(b.state(&id2), "rejected");
+    verify_remote(&bare);
 }
 
 #[test]
@@ -364,6 +380,7 @@ fn stress_eight_clones_push_in_parallel() {
         assert_eq!(t.status.state, ipr::model::State::Approved);
     }
     no_merges(&bare);
+    verify_remote(&bare);
     let fsck = git_in(&bare, &["fsck", "--strict", "--no-dangling"]);
     assert!(fsck.trim().is_empty(), "{fsck}");
     let attempts = attempts.into_inner().unwrap();
