@@ -285,6 +285,22 @@ pub struct HistoryEntry {
     pub break_glass: Option<String>,
 }
 
+impl Status {
+    /// The status of a request just created by `by` at `at`.
+    pub fn created(at: DateTime<Utc>, by: &str) -> Status {
+        Status {
+            state: State::Pending,
+            history: vec![HistoryEntry::new(Action::Created, at, by)],
+            approved_by: None,
+            approved_at: None,
+            deployed_at: None,
+            rejected_by: None,
+            rejected_at: None,
+            rejection_reason: None,
+        }
+    }
+}
+
 impl HistoryEntry {
     pub fn new(action: Action, at: DateTime<Utc>, by: &str) -> Self {
         HistoryEntry {

@@ -143,16 +143,7 @@ pub fn create(
             tenant: tenant.to_string(),
         },
         spec,
-        status: Status {
-            state: State::Pending,
-            history: vec![HistoryEntry::new(Action::Created, now, actor)],
-            approved_by: None,
-            approved_at: None,
-            deployed_at: None,
-            rejected_by: None,
-            rejected_at: None,
-            rejection_reason: None,
-        },
+        status: Status::created(now, actor),
     })
 }
 

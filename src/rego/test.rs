@@ -21,8 +21,8 @@ use serde::Serialize;
 use super::{input, PolicySet, Source};
 use crate::error::{Error, Result};
 use crate::model::{
-    Action, HistoryEntry, Impact, Metadata, PreChecks, RequestDetails, Spec, State, Status, Target,
-    TargetType, Ticket, DEFAULT_API_VERSION, KIND,
+    Impact, Metadata, PreChecks, RequestDetails, Spec, Status, Target, TargetType, Ticket,
+    DEFAULT_API_VERSION, KIND,
 };
 use crate::plan::{self, PlanConfig};
 
@@ -219,15 +219,6 @@ pub fn sample_request(plan_json: &[u8]) -> Ticket {
             },
             plan,
         },
-        status: Status {
-            state: State::Pending,
-            history: vec![HistoryEntry::new(Action::Created, at, by)],
-            approved_by: None,
-            approved_at: None,
-            deployed_at: None,
-            rejected_by: None,
-            rejected_at: None,
-            rejection_reason: None,
-        },
+        status: Status::created(at, by),
     }
 }

@@ -493,20 +493,7 @@ fn terraform_request(env: &Env, plan_bytes: &[u8]) -> String {
         risk: ipr::model::Impact::Low,
         warnings: Vec::new(),
     });
-    t.status = ipr::model::Status {
-        state: ipr::model::State::Pending,
-        history: vec![ipr::model::HistoryEntry::new(
-            ipr::model::Action::Created,
-            t.metadata.created_at,
-            DEVOPS,
-        )],
-        approved_by: None,
-        approved_at: None,
-        deployed_at: None,
-        rejected_by: None,
-        rejected_at: None,
-        rejection_reason: None,
-    };
+    t.status = ipr::model::Status::created(t.metadata.created_at, DEVOPS);
     let path = t.path();
     std::fs::create_dir_all(env.repo.join(&path).parent().unwrap()).unwrap();
     std::fs::write(env.repo.join(&path), t.to_yaml()).unwrap();
