@@ -302,22 +302,14 @@ impl<'s> Engine<'s> {
             } else {
                 info.parents.iter().copied().map(Some).collect()
             };
-            let trees: Vec<Option<Oid>> = parents
-                .iter()
-                .map(|p| p.map(|p| self.store.tree_id(p)).transpose())
-                .collect::<Result<_>>()?;
+            let trees = self.trees_of(&parents)?;
             let mut needs_signature: Option<(Option<Oid>, String)> = None;
             for (i, parent) in parents.iter().enumerate() {
                 let deltas = self.ipr_deltas(trees[i], Side::Tree(info.tree))?;
                 if deltas.is_empty() {
                     continue;
                 }
-                let others: Vec<Side> = trees
-                    .iter()
-                    .enumerate()
-                    .filter(|(j, _)| *j != i)
-                    .filter_map(|(_, t)| t.map(Side::Tree))
-                    .collect();
+                let others = other_sides(&trees, i);
                 let config = self.effective_config(*parent)?;
                 let ctx = Ctx {
                     commit: &label,
@@ -358,10 +350,7 @@ impl<'s> Engine<'s> {
         if head.is_some() {
             parents.extend(self.store.merge_heads()?.into_iter().map(Some));
         }
-        let trees: Vec<Option<Oid>> = parents
-            .iter()
-            .map(|p| p.map(|p| self.store.tree_id(p)).transpose())
-            .collect::<Result<_>>()?;
+        let trees = self.trees_of(&parents)?;
         let author = match std::env::var("GIT_AUTHOR_EMAIL") {
             Ok(e) if !e.trim().is_empty() => e.trim().to_string(),
             _ => self.store.identity()?.email,
@@ -372,12 +361,7 @@ impl<'s> Engine<'s> {
             if deltas.is_empty() {
                 continue;
             }
-            let others: Vec<Side> = trees
-                .iter()
-                .enumerate()
-                .filter(|(j, _)| *j != i)
-                .filter_map(|(_, t)| t.map(Side::Tree))
-                .collect();
+            let others = other_sides(&trees, i);
             let config = self.effective_config(*parent)?;
             let ctx = Ctx {
                 commit: STAGED,
@@ -390,6 +374,14 @@ impl<'s> Engine<'s> {
             self.check(&ctx, &deltas)?;
         }
         Ok(())
+    }
+
+    /// The root tree of each parent (`None` for a root commit's missing parent).
+    fn trees_of(&self, parents: &[Option<Oid>]) -> Result<Vec<Option<Oid>>> {
+        parents
+            .iter()
+            .map(|p| p.map(|p| self.store.tree_id(p)).transpose())
+            .collect()
     }
 
     fn ipr_deltas(&mut self, old: Option<Oid>, new: Side) -> Result<Vec<FileDelta>> {
@@ -1146,6 +1138,17 @@ fn diff_values(
 /// The line `ipr verify` prints for a violation.
 pub fn line(v: &Violation) -> String {
     format!("{} {}: {}: {}", short(&v.commit), v.file, v.rule, v.message)
+}
+
+/// The trees of every parent but the `i`-th: a merge is checked against
+/// each parent, and the others tell which side a change came from.
+fn other_sides(trees: &[Option<Oid>], i: usize) -> Vec<Side> {
+    trees
+        .iter()
+        .enumerate()
+        .filter(|(j, _)| *j != i)
+        .filter_map(|(_, t)| t.map(Side::Tree))
+        .collect()
 }
 
 #[cfg(test)]
