@@ -42,11 +42,13 @@ pub enum Deployed {
 }
 
 /// Deploy `id`, or resume watching its job if it is already `deploying`.
+/// `say` gets the lines meant for the user (policy `deny:` and `warning:`).
 pub fn deploy(
     store: &Store,
     id: RequestId,
     options: &DeployOptions,
     notifier: &dyn Notifier,
+    say: &dyn Fn(&str),
 ) -> Result<Deployed> {
     let root = store
         .workdir()
@@ -74,7 +76,7 @@ pub fn deploy(
     };
     workflow::apply(&ticket, &probe, &snap.actor.email, &snap.config, snap.now)?;
     // `.ipr/policies` against the approved plan (terraform requests only).
-    let on_deny = |f: &crate::rego::Finding| eprintln!("deny: {f}");
+    let on_deny = |f: &crate::rego::Finding| say(&format!("deny: {f}"));
     let warnings = crate::plan_request::check_deploy(
         store,
         snap.head,
@@ -83,8 +85,8 @@ pub fn deploy(
         &root,
         &on_deny,
     )?;
-    for w in warnings.iter().filter(|_| options.echo) {
-        eprintln!("warning: {w}");
+    for w in &warnings {
+        say(&format!("warning: {w}"));
     }
     if options.dry_run {
         return Ok(Deployed::DryRun {

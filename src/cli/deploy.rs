@@ -64,7 +64,12 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         echo: !ctx.quiet,
         commit: args.commit.options(ctx),
     };
-    match deploy::deploy(&store, id, &options, &Silent)? {
+    let say = |line: &str| {
+        if !ctx.quiet || line.starts_with("deny:") {
+            eprintln!("{line}");
+        }
+    };
+    match deploy::deploy(&store, id, &options, &Silent, &say)? {
         Deployed::DryRun { runner, plan } => {
             ctx.note(format!(
                 "dry run: {id} would deploy with runner {runner}; nothing changed"
