@@ -115,10 +115,9 @@ fn rounds(
         let Some(new) = tip else {
             return Ok((None, report));
         };
-        // Refuse before pushing if landing would clobber local edits.
-        for path in store.changed_paths(local, Some(new))? {
-            store.check_clean(&path, local)?;
-        }
+        // Refuse before pushing if landing would clobber local edits (land
+        // checks again: the push takes time).
+        store.check_landable(local, new)?;
         if Some(new) != remote_tip {
             match remote::push(&dir, &up, new, options.no_input)? {
                 Pushed::Ok => report.pushed = true,

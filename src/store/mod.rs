@@ -446,10 +446,7 @@ impl Store {
     /// move before anything changes.
     pub fn land(&self, old: Option<Oid>, new: Oid, log: &str) -> Result<()> {
         let branch = self.branch()?;
-        let changed = self.changed_paths(old, Some(new))?;
-        for path in &changed {
-            self.check_clean(path, old)?;
-        }
+        let changed = self.check_landable(old, new)?;
         let moved = match old {
             Some(old) => self.repo.reference_matching(&branch, new, true, old, log),
             None => self.repo.reference(&branch, new, false, log),
@@ -462,6 +459,16 @@ impl Store {
             .with_hint("run the command again")
         })?;
         self.sync_workdir(Some(new), &changed)
+    }
+
+    /// Refuse (before anything changes) if moving from `old` to `new` would
+    /// overwrite uncommitted edits; returns the paths that would change.
+    pub fn check_landable(&self, old: Option<Oid>, new: Oid) -> Result<Vec<String>> {
+        let changed = self.changed_paths(old, Some(new))?;
+        for path in &changed {
+            self.check_clean(path, old)?;
+        }
+        Ok(changed)
     }
 
     /// Paths whose blob differs between two commits (added, changed, removed).
