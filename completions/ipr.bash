@@ -43,6 +43,9 @@ _ipr() {
             ipr,hooks)
                 cmd="ipr__subcmd__hooks"
                 ;;
+            ipr,import)
+                cmd="ipr__subcmd__import"
+                ;;
             ipr,init)
                 cmd="ipr__subcmd__init"
                 ;;
@@ -82,6 +85,9 @@ _ipr() {
             ipr,verify)
                 cmd="ipr__subcmd__verify"
                 ;;
+            ipr,waive)
+                cmd="ipr__subcmd__waive"
+                ;;
             ipr__subcmd__help,approve)
                 cmd="ipr__subcmd__help__subcmd__approve"
                 ;;
@@ -108,6 +114,9 @@ _ipr() {
                 ;;
             ipr__subcmd__help,hooks)
                 cmd="ipr__subcmd__help__subcmd__hooks"
+                ;;
+            ipr__subcmd__help,import)
+                cmd="ipr__subcmd__help__subcmd__import"
                 ;;
             ipr__subcmd__help,init)
                 cmd="ipr__subcmd__help__subcmd__init"
@@ -147,6 +156,9 @@ _ipr() {
                 ;;
             ipr__subcmd__help,verify)
                 cmd="ipr__subcmd__help__subcmd__verify"
+                ;;
+            ipr__subcmd__help,waive)
+                cmd="ipr__subcmd__help__subcmd__waive"
                 ;;
             ipr__subcmd__help__subcmd__hooks,install)
                 cmd="ipr__subcmd__help__subcmd__hooks__subcmd__install"
@@ -209,7 +221,7 @@ _ipr() {
 
     case "${cmd}" in
         ipr)
-            opts="-C -q -h -V --format --no-input --quiet --help --version init create list show approve reject review cancel deploy record stats log sync plan policy drift verify hooks completions man demo help"
+            opts="-C -q -h -V --format --no-input --quiet --help --version init create list show approve reject review cancel deploy record stats log sync plan policy drift verify waive import hooks completions man demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -517,7 +529,7 @@ _ipr() {
             return 0
             ;;
         ipr__subcmd__help)
-            opts="init create list show approve reject review cancel deploy record stats log sync plan policy drift verify hooks completions man demo help"
+            opts="init create list show approve reject review cancel deploy record stats log sync plan policy drift verify waive import hooks completions man demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -673,6 +685,20 @@ _ipr() {
         ipr__subcmd__help__subcmd__hooks__subcmd__pre__subcmd__receive)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__help__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -894,6 +920,20 @@ _ipr() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ipr__subcmd__help__subcmd__waive)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ipr__subcmd__hooks)
             opts="-C -q -h --format --no-input --quiet --help install pre-receive help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -997,6 +1037,28 @@ _ipr() {
         ipr__subcmd__hooks__subcmd__pre__subcmd__receive)
             opts="-C -q -h --format --no-input --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json yaml markdown" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__import)
+            opts="-C -q -h --sign --format --no-input --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1476,6 +1538,36 @@ _ipr() {
             fi
             case "${prev}" in
                 --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json yaml markdown" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__waive)
+            opts="-r -C -q -h --reason --sign --format --no-input --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -r)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

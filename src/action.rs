@@ -11,8 +11,9 @@ use crate::clock;
 use crate::config::{Config, CONFIG_PATH};
 use crate::error::{Error, Result};
 use crate::model::{RequestId, Spec, Ticket};
-use crate::store::signing::Signer;
+use crate::store::signing::{SignatureStatus, Signer, Verifier};
 use crate::store::{Change, Identity, SignMode, Store};
+use crate::trust::{self, Trusted};
 use crate::workflow::{self, Transition};
 
 /// Options every action shares.
@@ -40,9 +41,12 @@ pub struct Done {
 /// The committed state an action starts from.
 pub struct Snapshot {
     pub head: Option<Oid>,
+    /// The legitimate config at `head` (SPEC §10a).
     pub config: Config,
     pub actor: Identity,
     pub now: DateTime<Utc>,
+    /// What verifying the history up to `head` found.
+    pub trust: Trusted,
 }
 
 /// Read HEAD, config, actor and the clock, under the repository lock.
@@ -50,14 +54,47 @@ pub fn snapshot(store: &Store) -> Result<Snapshot> {
     snapshot_at(store, store.head()?)
 }
 
-/// The state as committed at `at`.
+/// The state as committed at `at`, after verifying the history up to it.
 pub fn snapshot_at(store: &Store, at: Option<Oid>) -> Result<Snapshot> {
+    let trust = trust::check(store, at)?;
     Ok(Snapshot {
         head: at,
-        config: store.config(at)?,
+        config: trust.config()?,
         actor: store.identity()?,
         now: clock::now()?,
+        trust,
     })
+}
+
+/// With `signing.required`, refuse a commit whose signature
+/// `.ipr/allowed_signers` (as of its parent) does not map to `actor`:
+/// checked on the commit object before any branch points at it.
+pub(crate) fn check_signed_by(
+    store: &Store,
+    config: &Config,
+    commit: Oid,
+    actor: &str,
+) -> Result<()> {
+    if !config.signing.required {
+        return Ok(());
+    }
+    let verifier = Verifier::from_config(store.repo())?;
+    match crate::verify::signature_status(store, &verifier, commit)? {
+        SignatureStatus::Good { .. } => Ok(()),
+        SignatureStatus::Unsigned => Err(Error::permission(
+            "signing.required: this action's commit would not be signed",
+        )
+        .with_hint("git config user.signingkey KEY (and gpg.format ssh for ssh keys)")),
+        SignatureStatus::UnknownKey { key } => Err(Error::permission(format!(
+            "signing.required: your signing key {key} is not trusted for {actor}; nothing was committed"
+        ))
+        .with_hint(
+            "act as yourself (git config user.email) with your own key; an admin lists keys in .ipr/allowed_signers",
+        )),
+        SignatureStatus::Bad { reason } => Err(Error::permission(format!(
+            "signing.required: the signature does not verify ({reason}); nothing was committed"
+        ))),
+    }
 }
 
 /// How this action's commit is signed: `--sign` or `signing.required` force
@@ -90,7 +127,7 @@ impl Planned {
     pub(crate) fn build(&self, store: &Store, snap: &Snapshot, sign: bool) -> Result<Oid> {
         let mode = sign_mode(store, &snap.config, sign)?;
         let path = self.ticket.path();
-        store.build_commit(&Change {
+        let oid = store.build_commit(&Change {
             parent: snap.head,
             path: &path,
             content: self.ticket.to_yaml().as_bytes(),
@@ -99,7 +136,9 @@ impl Planned {
             actor: &snap.actor,
             time: snap.now,
             sign: mode,
-        })
+        })?;
+        check_signed_by(store, &snap.config, oid, &snap.actor.email)?;
+        Ok(oid)
     }
 }
 
@@ -149,8 +188,20 @@ pub fn create_gated(
     gate: Gate<'_>,
 ) -> Result<Done> {
     let _lock = store.lock()?;
+    let mut spec = spec;
+    spec.normalize();
     perform(store, options, &mut |snap| {
-        let id = store.next_id(snap.head, snap.now.year())?;
+        snap.trust.check_any()?;
+        let id = snap.trust.next_id(store, snap.now.year())?;
+        // Never overwrite a file this action did not read.
+        if store
+            .read(snap.head, &crate::model::ticket_path(id, snap.now))?
+            .is_some()
+        {
+            return Err(Error::conflict(format!(
+                "{id} exists already; nothing was changed"
+            )));
+        }
         let mut ticket = workflow::create(
             spec.clone(),
             id,
@@ -186,6 +237,7 @@ pub fn transition_locked(
     options: Options,
 ) -> Result<Done> {
     perform(store, options, &mut |snap| {
+        snap.trust.check_ticket(id)?;
         let current = store.ticket(snap.head, id)?;
         let ticket = workflow::apply(
             &current,
@@ -233,16 +285,42 @@ pub fn init(store: &Store, config: &Config, options: Options) -> Result<Oid> {
 pub fn update_config(store: &Store, config: &Config, options: Options) -> Result<Oid> {
     let _lock = store.lock()?;
     let snap = snapshot(store)?;
+    snap.trust.check_any()?;
     crate::policy::check_admin(&snap.config, &snap.actor.email)?;
+    commit_ipr_file(
+        store,
+        &snap,
+        CONFIG_PATH,
+        config.to_yaml().as_bytes(),
+        "config",
+        CONFIG_PATH,
+        options,
+    )
+}
+
+/// Commit one file under `.ipr/` as an admin action of `snap.actor`.
+pub(crate) fn commit_ipr_file(
+    store: &Store,
+    snap: &Snapshot,
+    path: &str,
+    content: &[u8],
+    action: &str,
+    subject: &str,
+    options: Options,
+) -> Result<Oid> {
     let mode = sign_mode(store, &snap.config, options.sign)?;
-    store.commit(&Change {
+    let change = Change {
         parent: snap.head,
-        path: CONFIG_PATH,
-        content: config.to_yaml().as_bytes(),
-        action: "config",
-        subject: CONFIG_PATH,
+        path,
+        content,
+        action,
+        subject,
         actor: &snap.actor,
         time: snap.now,
         sign: mode,
-    })
+    };
+    let oid = store.build_commit(&change)?;
+    check_signed_by(store, &snap.config, oid, &snap.actor.email)?;
+    store.land(snap.head, oid, &format!("ipr: {action} {subject}"))?;
+    Ok(oid)
 }

@@ -8,7 +8,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::model::{Impact, TargetType, DEFAULT_API_VERSION};
+use crate::model::{
+    is_environment_name, normalize_environment, same_email, Impact, TargetType, DEFAULT_API_VERSION,
+};
 use crate::plan::PlanConfig;
 
 /// Path of the config file inside the gitops repo.
@@ -25,7 +27,13 @@ pub struct Config {
     pub api_version: String,
     #[serde(default)]
     pub tenants: Vec<String>,
-    #[serde(default)]
+    /// The known target environments (SPEC §4a); empty means any
+    /// lowercase identifier.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub environments: Vec<String>,
+    /// Users by email. Two spellings of one email are one person, so a
+    /// config naming someone twice is refused.
+    #[serde(default, deserialize_with = "users_once")]
     pub users: BTreeMap<String, User>,
     #[serde(default)]
     pub approvals: Approvals,
@@ -64,6 +72,62 @@ impl SyncConfig {
     fn is_default(&self) -> bool {
         *self == SyncConfig::default()
     }
+}
+
+/// The start of the message of a person named twice under `users:`.
+const NAMED_TWICE: &str = "users: one person is named twice: ";
+
+/// `users:` as a map in which no email appears twice, in any spelling.
+fn users_once<'de, D>(d: D) -> std::result::Result<BTreeMap<String, User>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    struct Users;
+    impl<'de> serde::de::Visitor<'de> for Users {
+        type Value = BTreeMap<String, User>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a map of email to user")
+        }
+        fn visit_unit<E>(self) -> std::result::Result<Self::Value, E> {
+            Ok(BTreeMap::new())
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> std::result::Result<Self::Value, A::Error> {
+            let mut out: BTreeMap<String, User> = BTreeMap::new();
+            while let Some((email, user)) = map.next_entry::<String, User>()? {
+                if let Some(first) = out.keys().find(|k| same_email(k, &email)) {
+                    return Err(serde::de::Error::custom(format!(
+                        "{NAMED_TWICE}`{first}` and `{email}`"
+                    )));
+                }
+                out.insert(email, user);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_any(Users)
+}
+
+/// The 1-based lines of `text` whose mapping key is `key` (any case,
+/// quoted or not): where a person named twice is.
+fn key_lines(text: &str, key: &str) -> Vec<usize> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| {
+            let l = line.trim_start().trim_start_matches(['{', ',', ' ']);
+            let l = l.trim_start_matches(['"', '\'']);
+            l.len() > key.len()
+                && l.is_char_boundary(key.len())
+                && same_email(&l[..key.len()], key)
+                && l[key.len()..]
+                    .trim_start_matches(['"', '\''])
+                    .trim_start()
+                    .starts_with(':')
+        })
+        .map(|(i, _)| i + 1)
+        .collect()
 }
 
 fn default_api_version() -> String {
@@ -219,14 +283,89 @@ impl Config {
         }
         let text = std::str::from_utf8(bytes)
             .map_err(|_| Error::invalid(format!("{origin}: not valid UTF-8")))?;
-        let config: Config =
-            serde_yaml_ng::from_str(text).map_err(|e| Error::invalid(format!("{origin}: {e}")))?;
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        // Any key twice in one mapping is refused, not silently merged.
+        serde_yaml_ng::from_str::<serde_yaml_ng::Value>(text).map_err(|e| {
+            let message = e.to_string();
+            let key = message
+                .split_once("duplicate entry with key \"")
+                .and_then(|(_, rest)| rest.split_once('"'))
+                .map(|(k, _)| k.to_string());
+            match key {
+                Some(key) => {
+                    let lines: Vec<String> = key_lines(text, &key)
+                        .iter()
+                        .map(|l| format!("line {l}"))
+                        .collect();
+                    Error::invalid(format!(
+                        "{origin}: `{key}` appears twice in one mapping ({})",
+                        lines.join(" and ")
+                    ))
+                    .with_hint("keep one entry per key")
+                }
+                None => Error::invalid(format!("{origin}: {message}")),
+            }
+        })?;
+        let mut config: Config = serde_yaml_ng::from_str(text).map_err(|e| {
+            let message = e.to_string();
+            match message.find(NAMED_TWICE) {
+                Some(at) => {
+                    let names: Vec<&str> = message[at + NAMED_TWICE.len()..]
+                        .split('`')
+                        .skip(1)
+                        .step_by(2)
+                        .take(2)
+                        .collect();
+                    let mut lines: Vec<usize> =
+                        names.iter().flat_map(|n| key_lines(text, n)).collect();
+                    lines.sort();
+                    lines.dedup();
+                    let lines: Vec<String> = lines.iter().map(|l| format!("line {l}")).collect();
+                    Error::invalid(format!(
+                        "{origin}: {}{} ({}); emails are compared without case",
+                        NAMED_TWICE,
+                        names
+                            .iter()
+                            .map(|n| format!("`{n}`"))
+                            .collect::<Vec<_>>()
+                            .join(" and "),
+                        lines.join(" and ")
+                    ))
+                    .with_hint("keep one entry per person")
+                }
+                None => Error::invalid(format!("{origin}: {message}")),
+            }
+        })?;
+        config.normalize(origin)?;
         config.check(origin)?;
         Ok(config)
     }
 
     pub fn to_yaml(&self) -> String {
         serde_yaml_ng::to_string(self).expect("a config always serializes")
+    }
+
+    /// Environment names in their one form (SPEC §4a), so a freeze on
+    /// `PROD` covers `prod`.
+    fn normalize(&mut self, origin: &str) -> Result<()> {
+        let lists = std::iter::once(("environments", &mut self.environments)).chain(
+            self.freezes
+                .iter_mut()
+                .map(|f| ("freezes[].environments", &mut f.environments)),
+        );
+        for (key, list) in lists {
+            for env in list.iter_mut() {
+                let n = normalize_environment(env);
+                if !is_environment_name(&n) {
+                    return Err(Error::invalid(format!(
+                        "{origin}: {key}: `{}` is not an environment name (lowercase letters, digits and -)",
+                        env.escape_debug()
+                    )));
+                }
+                *env = n;
+            }
+        }
+        Ok(())
     }
 
     fn check(&self, origin: &str) -> Result<()> {
@@ -249,7 +388,12 @@ impl Config {
 
     /// The user entry of an actor, if the actor is known.
     pub fn user(&self, email: &str) -> Option<&User> {
-        self.users.get(email)
+        self.users.get(email).or_else(|| {
+            self.users
+                .iter()
+                .find(|(k, _)| same_email(k, email))
+                .map(|(_, u)| u)
+        })
     }
 
     /// A starting config for `ipr init`.
@@ -270,6 +414,7 @@ impl Config {
         Config {
             api_version: default_api_version(),
             tenants,
+            environments: Vec::new(),
             users,
             approvals: Approvals {
                 default: 1,

@@ -56,6 +56,9 @@ pub fn deploy(
         .to_path_buf();
     let lock = store.lock()?;
     let snap = action::snapshot(store)?;
+    // Nothing runs on history that does not verify: no runner, URL or
+    // token is taken from a config an unauthorized commit wrote.
+    snap.trust.check_ticket(id)?;
     let ticket = store.ticket(snap.head, id)?;
 
     if ticket.status.state == State::Deploying {
@@ -178,6 +181,7 @@ fn resume(
         }
     }
     let snap = action::snapshot(store)?;
+    snap.trust.check_ticket(id)?;
     crate::policy::check(
         &snap.config,
         &snap.actor.email,
@@ -246,6 +250,7 @@ pub fn record_outcome(
 ) -> Result<Done> {
     let _lock = store.lock()?;
     let snap = action::snapshot(store)?;
+    snap.trust.check_ticket(id)?;
     let ticket = store.ticket(snap.head, id)?;
     if ticket.status.state == State::Deploying {
         let recorded = ticket

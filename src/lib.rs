@@ -17,11 +17,14 @@ pub mod notify;
 pub mod plan;
 pub mod plan_request;
 pub mod policy;
+pub mod recover;
 pub mod rego;
 pub mod runner;
 pub mod store;
 pub mod sync;
+pub mod trust;
 pub mod verify;
+pub mod waiver;
 pub mod workflow;
 
 pub use error::{Error, Kind, Result};

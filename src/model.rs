@@ -23,6 +23,34 @@ pub const MAX_TICKET_BYTES: usize = 1024 * 1024;
 pub const MIN_JUSTIFICATION: usize = 20;
 /// Minimum length of a rejection reason.
 pub const MIN_REJECT_REASON: usize = 10;
+/// The highest request number of a year: IDs are at most six digits wide,
+/// so ID arithmetic can never wrap (SPEC §10a).
+pub const MAX_ID_NUMBER: u32 = 999_999;
+
+/// Whether two emails name one person: emails are compared
+/// case-insensitively everywhere (SPEC §3).
+pub fn same_email(a: &str, b: &str) -> bool {
+    a.trim().to_lowercase() == b.trim().to_lowercase()
+}
+
+/// The form of an email two spellings of one person share.
+pub fn email_key(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// Whether an environment name is a lowercase identifier (SPEC §4a).
+pub fn is_environment_name(s: &str) -> bool {
+    let mut bytes = s.bytes();
+    bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// An environment name as typed (`PROD`, `" prod"`) in its one form.
+pub fn normalize_environment(s: &str) -> String {
+    s.trim().to_lowercase()
+}
 
 /// `PR-<year>-<n>`, n zero-padded to at least four digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -34,6 +62,17 @@ pub struct RequestId {
 impl RequestId {
     pub fn new(year: i32, number: u32) -> Self {
         RequestId { year, number }
+    }
+
+    /// The ID after this one, or an error once the year's IDs run out.
+    pub fn next(self) -> Result<RequestId> {
+        match self.number.checked_add(1) {
+            Some(n) if n <= MAX_ID_NUMBER => Ok(RequestId::new(self.year, n)),
+            _ => Err(Error::conflict(format!(
+                "no request IDs are left in {}: PR-{}-{MAX_ID_NUMBER} is the last one",
+                self.year, self.year
+            ))),
+        }
     }
 }
 
@@ -61,6 +100,12 @@ impl FromStr for RequestId {
         }
         if number.len() > 4 && number.starts_with('0') {
             return Err(bad());
+        }
+        if number.len() > 6 {
+            return Err(Error::invalid(format!(
+                "invalid request ID `{}`: numbers have at most 6 digits",
+                s.escape_debug()
+            )));
         }
         let year: i32 = year.parse().map_err(|_| bad())?;
         let number: u32 = number.parse().map_err(|_| bad())?;
@@ -378,7 +423,7 @@ impl Ticket {
     pub fn approvers(&self) -> Vec<&str> {
         let mut seen: Vec<&str> = Vec::new();
         for e in &self.status.history {
-            if e.action == Action::Approved && !seen.contains(&e.by.as_str()) {
+            if e.action == Action::Approved && !seen.iter().any(|s| same_email(s, &e.by)) {
                 seen.push(&e.by);
             }
         }
@@ -391,6 +436,16 @@ impl Ticket {
             .history
             .last()
             .expect("a loaded ticket has at least its created entry")
+    }
+}
+
+impl Spec {
+    /// Input in its one form: environment names trimmed and lowercased
+    /// (SPEC §4a), so `PROD` and `"prod "` are `prod`.
+    pub fn normalize(&mut self) {
+        let t = &mut self.target;
+        t.source_environment = normalize_environment(&t.source_environment);
+        t.target_environment = normalize_environment(&t.target_environment);
     }
 }
 
@@ -432,6 +487,25 @@ pub fn validate_new(spec: &Spec, tenant: &str, config: &Config) -> Result<()> {
     ] {
         if value.trim().is_empty() {
             problems.push(format!("{key} must not be empty"));
+        }
+    }
+    for (key, value) in [
+        ("spec.target.sourceEnvironment", &t.source_environment),
+        ("spec.target.targetEnvironment", &t.target_environment),
+    ] {
+        if value.trim().is_empty() {
+            continue;
+        }
+        if !is_environment_name(value) {
+            problems.push(format!(
+                "{key} `{}` is not an environment name (lowercase letters, digits and -, like prod or eu-west-1)",
+                value.escape_debug()
+            ));
+        } else if !config.environments.is_empty() && !config.environments.contains(value) {
+            problems.push(format!(
+                "{key} `{value}` is not an environment in .ipr/config.yaml (known: {})",
+                config.environments.join(", ")
+            ));
         }
     }
     if !t.source_environment.trim().is_empty() && t.source_environment == t.target_environment {

@@ -77,7 +77,7 @@ pub fn check_create(config: &Config, actor: &str, tenant: &str) -> Result<()> {
 pub fn check(config: &Config, actor: &str, cap: Capability, ticket: &Ticket) -> Result<()> {
     let user = known(config, actor)?;
     let tenant = ticket.metadata.tenant.as_str();
-    let own = ticket.metadata.created_by == actor;
+    let own = crate::model::same_email(&ticket.metadata.created_by, actor);
     let id = ticket.id();
     let allowed = match (user.role, cap) {
         (Role::Admin, _) => true,
@@ -107,7 +107,11 @@ pub fn check(config: &Config, actor: &str, cap: Capability, ticket: &Ticket) -> 
             .with_hint("ask another tenant admin or an admin to review it")
             .with_code(SELF_APPROVAL));
         }
-        if ticket.approvers().contains(&actor) {
+        if ticket
+            .approvers()
+            .iter()
+            .any(|a| crate::model::same_email(a, actor))
+        {
             return Err(Error::permission(format!(
                 "{actor} has already approved {id} (one approval per person)"
             ))

@@ -14,7 +14,6 @@ use std::time::Duration;
 use git2::Oid;
 
 use crate::action::{self, Done, Options, Planned, Snapshot};
-use crate::config::CONFIG_PATH;
 use crate::error::{Error, Result};
 use crate::model::{RequestId, Ticket};
 use crate::store::remote::{self, Pushed};
@@ -99,7 +98,8 @@ fn rounds(
         .map(|p| p.to_path_buf())
         .unwrap_or_else(|| store.repo().path().to_path_buf());
     let local = store.head()?;
-    let config = store.config(local)?;
+    let trusted = crate::trust::check(store, local)?;
+    let config = trusted.config()?;
     let up = store.upstream(remote_name, config.sync.remote.as_deref())?;
     for attempt in 1..=MAX_ATTEMPTS {
         let remote_tip = match remote::fetch(&dir, &up, options.no_input)? {
@@ -118,6 +118,8 @@ fn rounds(
         // Refuse before pushing if landing would clobber local edits (land
         // checks again: the push takes time).
         store.check_landable(local, new)?;
+        // Push nothing that verify would reject, fast-forward or not.
+        check_outgoing(store, remote_tip, new)?;
         if Some(new) != remote_tip {
             match remote::push(&dir, &up, new, options.no_input)? {
                 Pushed::Ok => report.pushed = true,
@@ -137,6 +139,38 @@ fn rounds(
         up.remote
     ))
     .with_hint("run it again"))
+}
+
+/// Refuse to push commits (those of `new` the remote lacks) that do not
+/// verify.
+fn check_outgoing(store: &Store, remote_tip: Option<Oid>, new: Oid) -> Result<()> {
+    if Some(new) == remote_tip {
+        return Ok(());
+    }
+    let trusted = crate::trust::check(store, Some(new))?;
+    if trusted.violations.is_empty() {
+        return Ok(());
+    }
+    let outgoing: std::collections::HashSet<String> = store
+        .commits_between(remote_tip, new)?
+        .into_iter()
+        .map(|c| c.to_string())
+        .collect();
+    match trusted
+        .violations
+        .iter()
+        .find(|v| outgoing.contains(&v.commit))
+    {
+        Some(v) => Err(Error::violations(format!(
+            "refusing to push: commit {} ({}) breaks {}: {}",
+            &v.commit[..12.min(v.commit.len())],
+            v.file,
+            v.rule,
+            v.message
+        ))
+        .with_hint("`ipr verify` lists every violation; undo the commit (git reset, git revert) before pushing")),
+        None => Ok(()),
+    }
 }
 
 /// Replay the local commits the remote lacks on top of `remote_tip`.
@@ -163,14 +197,18 @@ fn replay(
         return Ok((Some(local), report));
     }
     report.received = store.commits_between(base, remote)?.len();
-    let config_moved = match base {
-        Some(b) => store
-            .changed_paths(Some(b), Some(remote))?
-            .iter()
-            .any(|p| p == CONFIG_PATH),
-        None => true,
+    let remote_changed = match base {
+        Some(b) => Some(store.changed_paths(Some(b), Some(remote))?),
+        None => None,
+    };
+    let moved_on_remote = |path: &str| {
+        remote_changed
+            .as_ref()
+            .is_none_or(|c| c.iter().any(|p| p == path))
     };
     let mut tip = remote;
+    let trusted = crate::trust::check(store, Some(remote))?;
+    trusted.check_any()?;
     let mut ids: BTreeMap<RequestId, RequestId> = BTreeMap::new();
     for oid in store.commits_between(Some(remote), local)? {
         let (parents, info) = store.commit_info(oid)?;
@@ -194,19 +232,50 @@ fn replay(
             name: info.author.name.clone(),
             email: info.author.email.clone(),
         };
-        let config = store.config(Some(tip))?;
-        let (path, content, subject) = if path == CONFIG_PATH {
-            if config_moved {
+        let config = trusted.config()?;
+        let (path, content, subject) = if path.starts_with(".ipr/") {
+            // Config and waivers are replayed as they are, by an admin, when
+            // the remote did not change the same file.
+            if moved_on_remote(path) {
                 return Err(Error::conflict(format!(
-                    "{CONFIG_PATH} changed both here ({short}) and on the remote; ipr will not merge configs"
+                    "{path} changed both here ({short}) and on the remote; ipr will not merge it"
                 ))
-                .with_hint("merge the config change by hand with git, then run ipr sync"));
+                .with_hint("merge the change by hand with git, then run ipr sync"));
             }
             crate::policy::check_admin(&config, &actor.email)?;
-            let content = store.read(Some(oid), CONFIG_PATH)?.unwrap_or_default();
-            (CONFIG_PATH.to_string(), content, CONFIG_PATH.to_string())
+            let content = store.read(Some(oid), path)?.unwrap_or_default();
+            let subject = info
+                .summary
+                .strip_prefix(&format!("ipr: {verb} "))
+                .unwrap_or(path)
+                .to_string();
+            (path.clone(), content, subject)
+        } else if verb == "import" {
+            // An import is replayed unchanged, unless its ID was taken.
+            let content = store.read(Some(oid), path)?.unwrap_or_default();
+            let t = Ticket::from_yaml(&content, path)?;
+            let taken = trusted.state.ids.used(t.id()) || store.id_exists(Some(tip), t.id())?;
+            if taken {
+                report.dropped.push(Dropped {
+                    commit: oid,
+                    summary: info.summary.clone(),
+                    reason: format!("{} exists on the remote; IDs are never reused", t.id()),
+                });
+                continue;
+            }
+            crate::policy::check_admin(&config, &actor.email)?;
+            (path.clone(), content, t.id().to_string())
         } else {
-            match replay_ticket(store, tip, parents[0], oid, path, &mut ids, &mut report) {
+            match replay_ticket(
+                store,
+                &trusted,
+                tip,
+                parents[0],
+                oid,
+                path,
+                &mut ids,
+                &mut report,
+            ) {
                 Ok(t) => (t.path(), t.to_yaml().into_bytes(), t.id().to_string()),
                 Err(e) => {
                     report.dropped.push(Dropped {
@@ -235,8 +304,10 @@ fn replay(
 }
 
 /// The ticket a local commit made, re-made on the state at `tip`.
+#[allow(clippy::too_many_arguments)]
 fn replay_ticket(
     store: &Store,
+    trusted: &crate::trust::Trusted,
     tip: Oid,
     parent: Oid,
     commit: Oid,
@@ -245,13 +316,17 @@ fn replay_ticket(
     report: &mut Report,
 ) -> Result<Ticket> {
     let new = Ticket::from_yaml(&store.read(Some(commit), path)?.unwrap_or_default(), path)?;
-    let config = store.config(Some(tip))?;
+    let config = trusted.config()?;
     let Some(old) = store.read(Some(parent), path)? else {
         let mut id = new.id();
-        let taken =
-            store.ticket(Some(tip), id).is_ok() || store.read(Some(tip), &new.path())?.is_some();
+        let taken = trusted.state.ids.used(id)
+            || store.id_exists(Some(tip), id)?
+            || store.read(Some(tip), &new.path())?.is_some();
         if taken {
-            let fresh = store.next_id(Some(tip), id.year)?;
+            let fresh = trusted
+                .state
+                .ids
+                .next(id.year, &|id| store.id_exists(Some(tip), id))?;
             ids.insert(id, fresh);
             report.renumbered.push((id, fresh));
             id = fresh;
@@ -268,6 +343,7 @@ fn replay_ticket(
     };
     let old = Ticket::from_yaml(&old, path)?;
     let id = ids.get(&old.id()).copied().unwrap_or(old.id());
+    trusted.check_ticket(id)?;
     let current = store.ticket(Some(tip), id)?;
     if new.status.history.len() != old.status.history.len() + 1 {
         return Err(Error::invalid(format!(

@@ -20,21 +20,22 @@
 //! must only extend this parent's version of the ticket; anything else the
 //! merge changed is checked as the merge author's own change.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 use std::rc::Rc;
 
 use chrono::{DateTime, Datelike, Utc};
 use git2::Oid;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, ALLOWED_SIGNERS_PATH, CONFIG_PATH};
 use crate::error::{Error, Kind, Result};
-use crate::model::{Action, HistoryEntry, Ticket};
+use crate::model::{same_email, Action, HistoryEntry, RequestId, Ticket};
 use crate::policy;
 use crate::store::history::{FileDelta, Side, Signed, TreeCache};
 use crate::store::signing::{SignatureStatus, Verifier};
 use crate::store::{Store, REQUESTS_ROOT};
+use crate::waiver::{Waivers, WAIVERS_PATH};
 use crate::workflow::{self, Transition};
 
 macro_rules! rules {
@@ -90,6 +91,9 @@ rules! {
     TicketDeleted = "ticket-deleted": "a ticket file was deleted",
     TicketRenamed = "ticket-renamed": "a ticket file was moved or renamed",
     MergeConflict = "merge-conflict": "a merge keeps one side's ticket, which does not extend the other side's",
+    IdNotNext = "id-not-next": "a new request's ID is not the next free one of its year (IDs are never reused or skipped)",
+    CommitterMismatch = "committer-mismatch": "a transition commit was committed by someone other than its author",
+    ImportNotAdmin = "import-not-admin": "tickets were imported (`Ipr-Action: import`) by someone who is not an admin",
 }
 
 impl std::fmt::Display for Rule {
@@ -104,8 +108,19 @@ impl Serialize for Rule {
     }
 }
 
+impl<'de> Deserialize<'de> for Rule {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Rule::ALL
+            .iter()
+            .copied()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown rule `{s}`")))
+    }
+}
+
 /// One thing the CLI would have refused.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Violation {
     /// Full commit id, or `staged` for `ipr verify --staged`.
     pub commit: String,
@@ -141,6 +156,64 @@ pub struct Report {
     pub signatures: usize,
     /// In history order.
     pub violations: Vec<Violation>,
+    /// Violations of commits an admin waived (`.ipr/waivers.yaml`).
+    pub waived: Vec<Violation>,
+    /// What the tip left: the legitimate `.ipr/` files and the IDs used,
+    /// from which a later verification can go on.
+    pub end: Option<State>,
+}
+
+/// The `.ipr/` files in force: the last versions that came from a commit
+/// without violations on them (or a waived one). A commit that breaks a
+/// rule never changes them, so everything after it is judged under the
+/// rules it tried to change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Legit {
+    /// Blob of `.ipr/config.yaml`.
+    pub config: Option<String>,
+    /// Blob of `.ipr/allowed_signers`.
+    pub signers: Option<String>,
+}
+
+/// The IDs history has used: the highest legitimately created number of
+/// each year, and every other number seen above it (created out of turn).
+/// An ID in either is never handed out again.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ids {
+    pub max: BTreeMap<i32, u32>,
+    pub taken: BTreeSet<RequestId>,
+}
+
+impl Ids {
+    /// The next ID of `year` that history never used and that is not a
+    /// file in the tree (`exists`).
+    pub fn next(&self, year: i32, exists: &dyn Fn(RequestId) -> Result<bool>) -> Result<RequestId> {
+        let mut id = RequestId::new(year, self.max.get(&year).copied().unwrap_or(0)).next()?;
+        while self.taken.contains(&id) || exists(id)? {
+            id = id.next()?;
+        }
+        Ok(id)
+    }
+
+    /// Whether history used `id`.
+    pub fn used(&self, id: RequestId) -> bool {
+        self.taken.contains(&id) || self.max.get(&id.year).is_some_and(|m| id.number <= *m)
+    }
+}
+
+/// What a verified commit left: enough to verify its descendants alone.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct State {
+    pub legit: Legit,
+    pub ids: Ids,
+}
+
+/// Where a verification starts: a commit taken as verified, and the
+/// state it left.
+#[derive(Debug, Clone)]
+pub struct Start {
+    pub commit: Oid,
+    pub state: State,
 }
 
 /// The label of staged changes in a [`Violation`].
@@ -148,8 +221,6 @@ pub const STAGED: &str = "staged";
 
 /// Run a verification.
 pub fn verify(store: &Store, scope: &Scope) -> Result<Report> {
-    tune_libgit2();
-    let mut engine = Engine::new(store);
     match scope {
         Scope::History { tip, since } => {
             let tip = match tip {
@@ -161,11 +232,64 @@ pub fn verify(store: &Store, scope: &Scope) -> Result<Report> {
                 },
             };
             let since = since.as_deref().map(|r| store.resolve(r)).transpose()?;
-            engine.history(tip, since)?;
+            let start = since.map(|s| start_from_tree(store, s)).transpose()?;
+            verify_range(store, tip, start)
         }
-        Scope::Staged => engine.staged()?,
+        Scope::Staged => {
+            tune_libgit2();
+            let mut engine = Engine::new(store, HashSet::new());
+            engine.staged()?;
+            engine.finish()
+        }
     }
-    engine.finish()
+}
+
+/// Verify the commits reachable from `tip` and not from `start` (all of
+/// them without one), starting from the state `start` left.
+///
+/// Waivers are taken from `.ipr/waivers.yaml` at `tip`, and count only if
+/// the commit that added them verifies; when one does not, the walk is
+/// made again without it.
+pub fn verify_range(store: &Store, tip: Oid, start: Option<Start>) -> Result<Report> {
+    tune_libgit2();
+    let mut waivers = match store.blob_at(Side::Tree(store.tree_id(tip)?), WAIVERS_PATH)? {
+        Some(blob) => Waivers::from_yaml(&store.blob(blob)?)
+            .map(|w| w.commits())
+            .unwrap_or_default(),
+        None => HashSet::new(),
+    };
+    loop {
+        let mut engine = Engine::new(store, waivers.clone());
+        engine.history(tip, start.clone())?;
+        let granted = std::mem::take(&mut engine.granted);
+        let kept: HashSet<Oid> = waivers.intersection(&granted).copied().collect();
+        if kept.len() == waivers.len() {
+            return engine.finish();
+        }
+        waivers = kept;
+    }
+}
+
+/// The state `commit`'s tree shows, taken on trust (`ipr verify --since`):
+/// its `.ipr/` files and the IDs of its tickets.
+pub fn start_from_tree(store: &Store, commit: Oid) -> Result<Start> {
+    let tree = Side::Tree(store.tree_id(commit)?);
+    let mut ids = Ids::default();
+    for (year, n) in store.max_ids(Some(commit))? {
+        ids.max.insert(year, n);
+    }
+    Ok(Start {
+        commit,
+        state: State {
+            legit: Legit {
+                config: store.blob_at(tree, CONFIG_PATH)?.map(|b| b.to_string()),
+                signers: store
+                    .blob_at(tree, ALLOWED_SIGNERS_PATH)?
+                    .map(|b| b.to_string()),
+            },
+            ids,
+        },
+    })
 }
 
 /// libgit2 re-hashes every object it reads by default; git does not, and
@@ -216,8 +340,12 @@ struct Ctx<'a> {
     commit: &'a str,
     author: &'a str,
     author_time: Option<DateTime<Utc>>,
+    /// The commit's `Ipr-Action` trailer.
+    action: Option<&'a str>,
+    /// An admin waived this commit's violations.
+    waived: bool,
     new: Side,
-    /// The effective config of the parent; `None` before the first config.
+    /// The legitimate config of the parent; `None` before the first config.
     config: Option<Rc<Config>>,
     /// Trees of the other parents of a merge.
     others: &'a [Side],
@@ -233,10 +361,18 @@ struct SigJob {
     allowed_signers: Option<Oid>,
 }
 
+/// The legitimate `.ipr/` files after a commit (see [`Legit`]).
+#[derive(Clone, Default)]
+struct LegitFiles {
+    config_blob: Option<Oid>,
+    config: Option<Rc<Config>>,
+    signers: Option<Oid>,
+}
+
 struct Engine<'s> {
     store: &'s Store,
-    /// Effective config (the last one that parsed) by commit.
-    configs: HashMap<Oid, Option<Rc<Config>>>,
+    /// The legitimate `.ipr/` files after each commit walked.
+    legit: HashMap<Oid, Rc<LegitFiles>>,
     config_blobs: HashMap<Oid, Parsed<Rc<Config>>>,
     tickets: HashMap<Oid, Parsed<Ticket>>,
     trees: TreeCache,
@@ -244,6 +380,13 @@ struct Engine<'s> {
     found: Vec<(usize, Violation)>,
     jobs: Vec<SigJob>,
     report: Report,
+    ids: Ids,
+    /// Commits whose violations are waived (candidates: see `granted`).
+    waivers: HashSet<Oid>,
+    /// Waivers that commits without violations on `.ipr/waivers.yaml` wrote.
+    granted: HashSet<Oid>,
+    waived: Vec<(usize, Violation)>,
+    tip: Option<Oid>,
 }
 
 fn is_ticket_path(path: &str) -> bool {
@@ -263,11 +406,17 @@ fn short(commit: &str) -> &str {
     &commit[..commit.len().min(12)]
 }
 
+fn oid_of(s: &Option<String>) -> Result<Option<Oid>> {
+    s.as_deref()
+        .map(|s| Oid::from_str(s).map_err(|e| Error::other(format!("bad object id `{s}`: {e}"))))
+        .transpose()
+}
+
 impl<'s> Engine<'s> {
-    fn new(store: &'s Store) -> Self {
+    fn new(store: &'s Store, waivers: HashSet<Oid>) -> Self {
         Engine {
             store,
-            configs: HashMap::new(),
+            legit: HashMap::new(),
             config_blobs: HashMap::new(),
             tickets: HashMap::new(),
             trees: TreeCache::default(),
@@ -275,6 +424,11 @@ impl<'s> Engine<'s> {
             found: Vec::new(),
             jobs: Vec::new(),
             report: Report::default(),
+            ids: Ids::default(),
+            waivers,
+            granted: HashSet::new(),
+            waived: Vec::new(),
+            tip: None,
         }
     }
 
@@ -290,13 +444,33 @@ impl<'s> Engine<'s> {
         ));
     }
 
-    fn history(&mut self, tip: Oid, since: Option<Oid>) -> Result<()> {
+    fn history(&mut self, tip: Oid, start: Option<Start>) -> Result<()> {
+        self.tip = Some(tip);
+        let since = start.as_ref().map(|s| s.commit);
+        if let Some(start) = start {
+            let config_blob = oid_of(&start.state.legit.config)?;
+            let config = match config_blob {
+                Some(b) => (*self.config(b)?).clone().ok(),
+                None => None,
+            };
+            self.legit.insert(
+                start.commit,
+                Rc::new(LegitFiles {
+                    config_blob,
+                    config,
+                    signers: oid_of(&start.state.legit.signers)?,
+                }),
+            );
+            self.ids = start.state.ids;
+        }
         let commits = self.store.commits_between(since, tip)?;
         for (seq, id) in commits.into_iter().enumerate() {
             self.seq = seq;
             self.report.commits += 1;
+            let mark = self.found.len();
             let info = self.store.commit_details(id)?;
             let label = id.to_string();
+            let waived = self.waivers.contains(&id);
             let parents: Vec<Option<Oid>> = if info.parents.is_empty() {
                 vec![None]
             } else {
@@ -304,32 +478,53 @@ impl<'s> Engine<'s> {
             };
             let trees = self.trees_of(&parents)?;
             let mut needs_signature: Option<(Option<Oid>, String)> = None;
+            let mut own_file: Option<String> = None;
             for (i, parent) in parents.iter().enumerate() {
                 let deltas = self.ipr_deltas(trees[i], Side::Tree(info.tree))?;
                 if deltas.is_empty() {
                     continue;
                 }
                 let others = other_sides(&trees, i);
-                let config = self.effective_config(*parent)?;
+                let legit = self.legit_of(*parent)?;
                 let ctx = Ctx {
                     commit: &label,
                     author: &info.author.email,
                     author_time: Some(info.author_time),
+                    action: info.action.as_deref(),
+                    waived,
                     new: Side::Tree(info.tree),
-                    config: config.clone(),
+                    config: legit.config.clone(),
                     others: &others,
                 };
                 let own = self.check(&ctx, &deltas)?;
-                let required = config.as_ref().is_some_and(|c| c.signing.required);
+                if own_file.is_none() {
+                    own_file.clone_from(&own);
+                }
+                let required = legit.config.as_ref().is_some_and(|c| c.signing.required);
                 if let (Some(file), true, None) = (own, required, &needs_signature) {
-                    let allowed = match trees[i] {
-                        Some(t) => self.blob_at(Side::Tree(t), ALLOWED_SIGNERS_PATH)?,
-                        None => None,
-                    };
-                    needs_signature = Some((allowed, file));
+                    needs_signature = Some((legit.signers, file));
                 }
             }
-            if let Some((allowed_signers, file)) = needs_signature {
+            if let Some(file) = &own_file {
+                if !same_email(&info.committer.email, &info.author.email) {
+                    self.found.push((
+                        seq,
+                        Violation {
+                            commit: label.clone(),
+                            file: file.clone(),
+                            rule: Rule::CommitterMismatch,
+                            message: format!(
+                                "authored by {} but committed by {}; each person commits their own actions",
+                                info.author.email, info.committer.email
+                            ),
+                        },
+                    ));
+                }
+            }
+            if waived {
+                let mine: Vec<(usize, Violation)> = self.found.drain(mark..).collect();
+                self.waived.extend(mine);
+            } else if let Some((allowed_signers, file)) = needs_signature {
                 self.jobs.push(SigJob {
                     seq,
                     commit: label.clone(),
@@ -340,8 +535,100 @@ impl<'s> Engine<'s> {
                     allowed_signers,
                 });
             }
+            let bad: HashSet<String> = self.found[mark.min(self.found.len())..]
+                .iter()
+                .map(|(_, v)| v.file.clone())
+                .collect();
+            let next = self.legit_after(&parents, info.tree, &trees, &bad)?;
+            self.legit.insert(id, next);
         }
         Ok(())
+    }
+
+    /// The legitimate `.ipr/` files after a commit with tree `tree`, given
+    /// the files that drew violations in it: a file changes only through a
+    /// commit without violations on it.
+    fn legit_after(
+        &mut self,
+        parents: &[Option<Oid>],
+        tree: Oid,
+        trees: &[Option<Oid>],
+        bad: &HashSet<String>,
+    ) -> Result<Rc<LegitFiles>> {
+        let base = self.legit_of(parents[0])?;
+        let mut sides = Vec::new();
+        for p in parents {
+            sides.push(self.legit_of(*p)?);
+        }
+        let config_blob = self.blob_at(Side::Tree(tree), CONFIG_PATH)?;
+        let signers = self.blob_at(Side::Tree(tree), ALLOWED_SIGNERS_PATH)?;
+        let mut next = (*base).clone();
+        if config_blob != base.config_blob {
+            if let Some(side) = sides.iter().find(|l| l.config_blob == config_blob) {
+                next.config_blob = side.config_blob;
+                next.config = side.config.clone();
+            } else if let (Some(blob), false) = (config_blob, bad.contains(CONFIG_PATH)) {
+                if let Ok(config) = &*self.config(blob)? {
+                    next.config_blob = Some(blob);
+                    next.config = Some(config.clone());
+                }
+            }
+        }
+        if signers != base.signers
+            && (sides.iter().any(|l| l.signers == signers) || !bad.contains(ALLOWED_SIGNERS_PATH))
+        {
+            next.signers = signers;
+        }
+        // Waivers written by a commit that verifies are granted.
+        let waivers = self.blob_at(Side::Tree(tree), WAIVERS_PATH)?;
+        let before = match trees[0] {
+            Some(t) => self.blob_at(Side::Tree(t), WAIVERS_PATH)?,
+            None => None,
+        };
+        if waivers != before && !bad.contains(WAIVERS_PATH) {
+            if let Some(blob) = waivers {
+                if let Ok(w) = Waivers::from_yaml(&self.store.blob(blob)?) {
+                    self.granted.extend(w.commits());
+                }
+            }
+        }
+        Ok(Rc::new(next))
+    }
+
+    /// The legitimate `.ipr/` files after `commit`. For a commit the walk
+    /// did not reach (the starting point of `--since`, the pre-commit
+    /// hook's HEAD) they are taken from its tree: the last config that
+    /// parses on its first-parent line.
+    fn legit_of(&mut self, commit: Option<Oid>) -> Result<Rc<LegitFiles>> {
+        let Some(commit) = commit else {
+            return Ok(Rc::new(LegitFiles::default()));
+        };
+        if let Some(l) = self.legit.get(&commit) {
+            return Ok(l.clone());
+        }
+        let signers = self.blob_at(
+            Side::Tree(self.store.tree_id(commit)?),
+            ALLOWED_SIGNERS_PATH,
+        )?;
+        let mut cur = Some(commit);
+        let mut found = LegitFiles {
+            signers,
+            ..LegitFiles::default()
+        };
+        while let Some(c) = cur {
+            let tree = self.store.tree_id(c)?;
+            if let Some(blob) = self.blob_at(Side::Tree(tree), CONFIG_PATH)? {
+                if let Ok(config) = &*self.config(blob)? {
+                    found.config_blob = Some(blob);
+                    found.config = Some(config.clone());
+                    break;
+                }
+            }
+            cur = self.store.first_parent(c)?;
+        }
+        let found = Rc::new(found);
+        self.legit.insert(commit, found.clone());
+        Ok(found)
     }
 
     fn staged(&mut self) -> Result<()> {
@@ -355,6 +642,9 @@ impl<'s> Engine<'s> {
             Ok(e) if !e.trim().is_empty() => e.trim().to_string(),
             _ => self.store.identity()?.email,
         };
+        if let Some(h) = head {
+            self.ids = start_from_tree(self.store, h)?.state.ids;
+        }
         self.report.commits = 1;
         for (i, parent) in parents.iter().enumerate() {
             let deltas = self.ipr_deltas(trees[i], Side::Index)?;
@@ -362,11 +652,13 @@ impl<'s> Engine<'s> {
                 continue;
             }
             let others = other_sides(&trees, i);
-            let config = self.effective_config(*parent)?;
+            let config = self.legit_of(*parent)?.config.clone();
             let ctx = Ctx {
                 commit: STAGED,
                 author: &author,
                 author_time: None,
+                action: None,
+                waived: false,
                 new: Side::Index,
                 config,
                 others: &others,
@@ -429,33 +721,6 @@ impl<'s> Engine<'s> {
             }
             Side::Index => self.store.dirs_at(side, dir),
         }
-    }
-
-    /// The config in force after `commit`: its `.ipr/config.yaml` if that
-    /// parses, else the one in force after its first parent.
-    fn effective_config(&mut self, commit: Option<Oid>) -> Result<Option<Rc<Config>>> {
-        let mut chain = Vec::new();
-        let mut cur = commit;
-        let mut found = None;
-        while let Some(c) = cur {
-            if let Some(known) = self.configs.get(&c) {
-                found = known.clone();
-                break;
-            }
-            chain.push(c);
-            let tree = self.store.tree_id(c)?;
-            if let Some(blob) = self.blob_at(Side::Tree(tree), CONFIG_PATH)? {
-                if let Ok(config) = &*self.config(blob)? {
-                    found = Some(config.clone());
-                    break;
-                }
-            }
-            cur = self.store.first_parent(c)?;
-        }
-        for c in chain {
-            self.configs.insert(c, found.clone());
-        }
-        Ok(found)
     }
 
     fn config(&mut self, blob: Oid) -> Result<Parsed<Rc<Config>>> {
@@ -644,7 +909,7 @@ impl<'s> Engine<'s> {
 
     /// The commit's author must be the entry's actor, at the entry's time.
     fn check_actor(&mut self, ctx: &Ctx<'_>, path: &str, e: &HistoryEntry) {
-        if e.by != ctx.author {
+        if !same_email(&e.by, ctx.author) {
             self.violation(
                 ctx,
                 path,
@@ -672,6 +937,64 @@ impl<'s> Engine<'s> {
         }
     }
 
+    /// A new ID is the next free one of its year (an import: one never
+    /// used); either way it is used from now on.
+    fn check_id(&mut self, ctx: &Ctx<'_>, path: &str, id: RequestId, import: bool) {
+        let max = self.ids.max.get(&id.year).copied().unwrap_or(0);
+        let expected = self.ids.next(id.year, &|_| Ok(false)).ok();
+        let fine = if import {
+            !self.ids.used(id)
+        } else {
+            expected == Some(id)
+        };
+        if fine || ctx.waived {
+            if id.number > max {
+                self.ids.max.insert(id.year, id.number);
+            }
+            return;
+        }
+        let message = if import {
+            format!("imports {id}, an ID this branch has used before; IDs are never reused")
+        } else {
+            match expected {
+                Some(next) => format!(
+                    "creates {id}, but the next free ID was {next}; IDs are never reused or skipped"
+                ),
+                None => format!("creates {id}, but no IDs are left in {}", id.year),
+            }
+        };
+        self.violation(ctx, path, Rule::IdNotNext, message);
+        self.ids.taken.insert(id);
+    }
+
+    /// A ticket brought from another system (`ipr import`): taken as it
+    /// is, from an admin, for a tenant the config knows.
+    fn imported(&mut self, ctx: &Ctx<'_>, path: &str, t: &Ticket) -> Result<()> {
+        let Some(config) = ctx.config.clone() else {
+            return self.no_config(ctx, path);
+        };
+        if let Err(e) = policy::check_admin(&config, ctx.author) {
+            self.violation(
+                ctx,
+                path,
+                Rule::ImportNotAdmin,
+                format!("imported by {}: {}", ctx.author, e.message()),
+            );
+        }
+        if !config.tenants.contains(&t.metadata.tenant) {
+            self.violation(
+                ctx,
+                path,
+                Rule::Validation,
+                format!(
+                    "imports a request of tenant `{}`, which is not in .ipr/config.yaml",
+                    t.metadata.tenant
+                ),
+            );
+        }
+        Ok(())
+    }
+
     fn created(&mut self, ctx: &Ctx<'_>, path: &str, blob: Oid, inherited: bool) -> Result<()> {
         let parsed = self.ticket(blob, path)?;
         let t = match &*parsed {
@@ -687,6 +1010,11 @@ impl<'s> Engine<'s> {
             return Ok(());
         }
         self.check_path(ctx, path, t);
+        let import = ctx.action == Some("import");
+        self.check_id(ctx, path, t.id(), import);
+        if import {
+            return self.imported(ctx, path, t);
+        }
         let history = &t.status.history;
         if history.len() != 1 || history[0].action != Action::Created {
             let actions: Vec<&str> = history.iter().map(|e| e.action.as_str()).collect();
@@ -1013,12 +1341,26 @@ impl<'s> Engine<'s> {
         }
         self.found.sort_by_key(|(seq, _)| *seq);
         let mut seen = HashSet::new();
-        self.report.violations = self
-            .found
+        self.report.violations = std::mem::take(&mut self.found)
             .into_iter()
             .map(|(_, v)| v)
             .filter(|v| seen.insert(v.clone()))
             .collect();
+        self.waived.sort_by_key(|(seq, _)| *seq);
+        self.report.waived = std::mem::take(&mut self.waived)
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect();
+        if let Some(tip) = self.tip {
+            let legit = self.legit_of(Some(tip))?;
+            self.report.end = Some(State {
+                legit: Legit {
+                    config: legit.config_blob.map(|b| b.to_string()),
+                    signers: legit.signers.map(|b| b.to_string()),
+                },
+                ids: std::mem::take(&mut self.ids),
+            });
+        }
         Ok(self.report)
     }
 }

@@ -273,20 +273,38 @@ pub fn check_deployable(
             .with_hint("cancel it and file a new request for what should ship"));
         }
     }
-    if let Some(max_age) = config.approvals.expire_after()? {
-        let max_age = chrono::Duration::from_std(max_age).unwrap_or(chrono::Duration::MAX);
-        let live = approvals.iter().filter(|a| a.at + max_age >= now).count() as u32;
-        let need = policy::required_approvals(config, ticket);
-        if live < need {
-            return Err(Error::conflict(format!(
-                "{id} has {live} approval{} younger than approvals.expireAfter ({}), and needs {need}",
-                if live == 1 { "" } else { "s" },
-                config.approvals.expire_after.as_deref().unwrap_or("")
-            ))
-            .with_hint("approvals lapsed; cancel it and file the request again for a fresh review"));
+    // Approvals are counted from history, never taken from `status.state`:
+    // distinct people, each approval of this exact spec and, with
+    // `approvals.expireAfter`, still young enough.
+    let max_age = config
+        .approvals
+        .expire_after()?
+        .map(|d| chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX));
+    let mut live: Vec<&str> = Vec::new();
+    for a in &approvals {
+        let young = max_age.is_none_or(|m| a.at + m >= now);
+        if young && !live.iter().any(|x| crate::model::same_email(x, &a.by)) {
+            live.push(&a.by);
         }
     }
-    let env = &ticket.spec.target.target_environment;
+    let live = live.len() as u32;
+    let need = policy::required_approvals(config, ticket);
+    if live < need {
+        let why = match &config.approvals.expire_after {
+            Some(e) if max_age.is_some() => format!(" younger than approvals.expireAfter ({e})"),
+            _ => String::new(),
+        };
+        return Err(Error::conflict(format!(
+            "{id} has {live} approval{}{why}, and needs {need}",
+            if live == 1 { "" } else { "s" },
+        ))
+        .with_hint(if why.is_empty() {
+            "it needs more approvals before it can be deployed".to_string()
+        } else {
+            "approvals lapsed; cancel it and file the request again for a fresh review".to_string()
+        }));
+    }
+    let env = &crate::model::normalize_environment(&ticket.spec.target.target_environment);
     let freeze = config.freezes.iter().find(|f| {
         f.from <= now && now < f.to && (f.environments.is_empty() || f.environments.contains(env))
     });
@@ -390,6 +408,13 @@ mod tests {
             plan: None,
         };
         let mut t = create(spec, RequestId::new(2026, 1), "t", DEV, &config(), now()).unwrap();
+        if state != State::Pending {
+            // Past pending means approved once: deploy counts approvals
+            // from history, not from the state.
+            let mut e = HistoryEntry::new(Action::Approved, now(), "approver@example.com");
+            e.digest = Some(spec_digest(&t.spec));
+            t.status.history.push(e);
+        }
         t.status.state = state;
         t
     }
@@ -438,7 +463,10 @@ mod tests {
                     Some((_, _, to)) => {
                         let next = got.unwrap_or_else(|e| panic!("{from} {t:?}: {}", e.message()));
                         assert_eq!(next.status.state, *to, "{from} {t:?}");
-                        assert_eq!(next.status.history.len(), 2);
+                        assert_eq!(
+                            next.status.history.len(),
+                            ticket(from).status.history.len() + 1
+                        );
                         assert_eq!(next.last_entry().by, ADMIN);
                     }
                     None => {

@@ -176,12 +176,25 @@ fn commit_signed_with_another_users_key_is_untrusted_signature() {
     let r = &s.r;
     s.act(DEV);
     let id = r.create(DEV, "high");
-    // TA approves, signing with DEV's key.
+    // TA approves, signing with DEV's key: ipr refuses before writing...
     s.act_with(TA, &s.keys[DEV]);
-    r.ipr(&["approve", &id]).success();
-    // TA2 approves with a key nobody listed.
+    let head = r.head();
+    let out = r.ipr(&["approve", &id]).code(3);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(err.contains("not trusted for"), "{err}");
+    assert_eq!(r.head(), head);
+    // ...so it is forged with plain git, signed by git with that key.
+    let mut t = r.ticket(&id);
+    let at = r.tick();
+    approve_by_hand(&mut t, TA, at, false);
+    r.forge(TA, at, &t, "approve");
+    // TA2 approves with a key nobody listed, the same way.
     s.act_with(TA2, &s.keys[DEV2]);
-    r.ipr(&["approve", &id]).success();
+    // (ipr now refuses any action on the request: its history does not verify)
+    r.ipr(&["approve", &id]).code(7);
+    let at = r.tick();
+    approve_by_hand(&mut t, TA2, at, true);
+    r.forge(TA2, at, &t, "approve");
     let (code, v) = r.verify(&[]);
     assert_eq!(code, 7);
     assert_eq!(v.len(), 2, "{v:#?}");
@@ -217,13 +230,45 @@ fn key_added_to_allowed_signers_cannot_sign_its_own_commit() {
     r.write(".ipr/allowed_signers", &allowed);
     r.commit_all("add my laptop key");
     assert_eq!(r.rules(), ["untrusted-signature"]);
+    // A commit under .ipr/ that does not verify stops every action...
+    s.act(DEV);
+    let out = r
+        .ipr(&[
+            "create",
+            "--no-input",
+            "--type",
+            "api",
+            "--name",
+            "payment-api",
+            "--version",
+            "2.1.0",
+            "--tenant",
+            TENANT,
+            "--impact",
+            "low",
+            "--justification",
+            "New PCI-DSS compliant payment flow",
+            "--rollback-plan",
+            "Revert to v2.0.0",
+            "--staging-tests-passed",
+            "--security-scan-passed",
+            "--evidence-url",
+            "https://ci.example.com/pipeline/1",
+        ])
+        .code(7);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(err.contains("untrusted-signature"), "{err}");
+    // ...until an admin, signing with a key already listed, accepts it.
+    s.act(ADMIN);
+    r.ipr(&["waive", "HEAD", "--reason", "laptop key checked in person"])
+        .success();
     // From the next commit on, the key counts.
     s.act(DEV);
     let id = r.create(DEV, "low");
     s.act_with(ADMIN, &new_key);
     r.ipr(&["approve", &id]).success();
-    let (_, v) = r.verify(&[]);
-    assert_eq!(v.len(), 1, "{v:#?}");
+    let (code, v) = r.verify(&[]);
+    assert_eq!((code, v.len()), (0, 0), "{v:#?}");
 }
 
 #[test]
@@ -384,7 +429,14 @@ fn openpgp_key_without_the_authors_uid_is_untrusted_signature() {
     gpg_act(&r, DEV, DEV);
     let id = r.create(DEV, "low");
     gpg_act(&r, TA, DEV); // TA signs with DEV's key
-    r.ipr(&["approve", &id]).success();
+    let head = r.head();
+    r.ipr(&["approve", &id]).code(3);
+    assert_eq!(r.head(), head);
+    // Forged with plain git instead, signed by git with that key.
+    let mut t = r.ticket(&id);
+    let at = r.tick();
+    approve_by_hand(&mut t, TA, at, true);
+    r.forge(TA, at, &t, "approve");
     let (code, v) = r.verify(&[]);
     assert_eq!(code, 7);
     assert_eq!(v.len(), 1, "{v:#?}");

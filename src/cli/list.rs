@@ -38,6 +38,7 @@ pub struct Args {
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let store = ctx.store()?;
     let snap = action::snapshot(&store)?;
+    ctx.warn_unverified(&snap.trust);
     let me = snap.actor.email.as_str();
     let all = load_visible(ctx, &store, &snap)?;
     let shown: Vec<&Ticket> = all
@@ -51,9 +52,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         .filter(|t| {
             args.created_by
                 .as_deref()
-                .is_none_or(|x| t.metadata.created_by == x)
+                .is_none_or(|x| crate::model::same_email(&t.metadata.created_by, x))
         })
-        .filter(|t| !args.mine || t.metadata.created_by == me)
+        .filter(|t| !args.mine || crate::model::same_email(&t.metadata.created_by, me))
         .filter(|t| {
             !args.pending
                 || (t.status.state == State::Pending

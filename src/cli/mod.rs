@@ -9,6 +9,7 @@ pub mod demo;
 pub mod deploy;
 pub mod drift;
 pub mod hooks;
+pub mod import;
 pub mod init;
 pub mod list;
 pub mod log;
@@ -23,6 +24,7 @@ pub mod show;
 pub mod stats;
 pub mod sync;
 pub mod verify;
+pub mod waive;
 
 use std::path::{Path, PathBuf};
 
@@ -95,6 +97,8 @@ pub enum Command {
     Policy(policy::Args),
     Drift(Box<drift::Args>),
     Verify(verify::Args),
+    Waive(waive::Args),
+    Import(import::Args),
     Hooks(hooks::Args),
     Completions(completions::Args),
     Man(man::Args),
@@ -124,6 +128,14 @@ impl Ctx {
     }
 
     /// A progress or confirmation message, on stderr unless `--quiet`.
+    /// The one warning of a read command on history that does not verify
+    /// (SPEC §10a: reads still answer).
+    pub fn warn_unverified(&self, trusted: &crate::trust::Trusted) {
+        if let Some(w) = trusted.warning() {
+            eprintln!("warning: {w}");
+        }
+    }
+
     pub fn note(&self, message: impl AsRef<str>) {
         if !self.quiet {
             eprintln!("{}", message.as_ref());
@@ -162,6 +174,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Policy(args) => policy::run(&ctx, args),
         Command::Drift(args) => drift::run(&ctx, *args),
         Command::Verify(args) => verify::run(&ctx, args),
+        Command::Waive(args) => waive::run(&ctx, args),
+        Command::Import(args) => import::run(&ctx, args),
         Command::Hooks(args) => hooks::run(&ctx, args),
         Command::Completions(args) => completions::run(&ctx, args),
         Command::Man(args) => man::run(&ctx, args),

@@ -27,6 +27,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let id = super::parse_id(&args.id)?;
     let store = ctx.store()?;
     let snap = action::snapshot(&store)?;
+    ctx.warn_unverified(&snap.trust);
     let ticket = store.ticket(snap.head, id)?;
     policy::check(&snap.config, &snap.actor.email, Capability::View, &ticket)?;
     match ctx.format {

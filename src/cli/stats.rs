@@ -27,6 +27,7 @@ pub struct Stats {
 pub fn run(ctx: &Ctx, _args: Args) -> Result<()> {
     let store = ctx.store()?;
     let snap = action::snapshot(&store)?;
+    ctx.warn_unverified(&snap.trust);
     let tickets = super::list::load_visible(ctx, &store, &snap)?;
     let today = snap.now.date_naive();
     let monday = today - Duration::days(today.weekday().num_days_from_monday() as i64);

@@ -58,6 +58,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     };
     let report = verify::verify(&store, &scope)?;
     let n = report.violations.len();
+    for v in &report.waived {
+        ctx.note(format!("waived: {}", verify::line(v)));
+    }
     match ctx.format {
         Format::Table => {
             let text: String = report
@@ -85,7 +88,11 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         )
     };
     if n == 0 {
-        ctx.note(format!("verified {what}: no violations"));
+        let waived = match report.waived.len() {
+            0 => String::new(),
+            w => format!(" ({w} waived)"),
+        };
+        ctx.note(format!("verified {what}: no violations{waived}"));
         return Ok(());
     }
     let commits: std::collections::HashSet<&str> = report

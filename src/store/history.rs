@@ -26,8 +26,11 @@ pub struct CommitInfo {
     pub parents: Vec<Oid>,
     pub author: Identity,
     pub author_time: DateTime<Utc>,
+    pub committer: Identity,
     pub committer_time: DateTime<Utc>,
     pub signed: Option<Signed>,
+    /// The `Ipr-Action` trailer, if the commit has one.
+    pub action: Option<String>,
 }
 
 /// One file that differs between two states.
@@ -66,7 +69,8 @@ impl Store {
     pub fn commit_details(&self, id: Oid) -> Result<CommitInfo> {
         let commit = self.repo.find_commit(id)?;
         let author = commit.author();
-        let committer_when = commit.committer().when();
+        let committer = commit.committer();
+        let committer_when = committer.when();
         let time = |t: git2::Time| DateTime::from_timestamp(t.seconds(), 0).unwrap_or_default();
         let signed = match self.repo.extract_signature(&id, None) {
             Ok((sig, data)) => Some(Signed {
@@ -85,8 +89,13 @@ impl Store {
                 email: author.email().unwrap_or("").to_string(),
             },
             author_time: time(author.when()),
+            committer: Identity {
+                name: committer.name().unwrap_or("").to_string(),
+                email: committer.email().unwrap_or("").to_string(),
+            },
             committer_time: time(committer_when),
             signed,
+            action: super::action_trailer(commit.message().unwrap_or("")),
         })
     }
 

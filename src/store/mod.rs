@@ -318,28 +318,50 @@ impl Store {
         Ok(out)
     }
 
-    /// The next free ID of `year`: one more than the highest in the repo.
-    pub fn next_id(&self, at: Option<Oid>, year: i32) -> Result<RequestId> {
+    /// The highest request number of each year among the ticket files at
+    /// `at` (by file name; names that are not IDs are skipped).
+    pub fn max_ids(&self, at: Option<Oid>) -> Result<std::collections::BTreeMap<i32, u32>> {
+        let mut out = std::collections::BTreeMap::new();
         let Some(tree) = self.tree_at(at)? else {
-            return Ok(RequestId::new(year, 1));
+            return Ok(out);
         };
-        let ydir = format!("{REQUESTS_ROOT}/{year:04}");
-        let mut max = 0;
-        for month in subtrees(&self.repo, &tree, &ydir)? {
-            if let Some(t) = subtree(&self.repo, &tree, &format!("{ydir}/{month}"))? {
-                for entry in t.iter() {
-                    let id = entry
-                        .name()
-                        .ok()
-                        .and_then(|n| n.strip_suffix(".yaml"))
-                        .and_then(|n| n.parse::<RequestId>().ok());
-                    if let Some(id) = id.filter(|id| id.year == year) {
-                        max = max.max(id.number);
+        for year in subtrees(&self.repo, &tree, REQUESTS_ROOT)? {
+            let Ok(y) = year.parse::<i32>() else { continue };
+            let ydir = format!("{REQUESTS_ROOT}/{year}");
+            for month in subtrees(&self.repo, &tree, &ydir)? {
+                if let Some(t) = subtree(&self.repo, &tree, &format!("{ydir}/{month}"))? {
+                    for entry in t.iter() {
+                        let id = entry
+                            .name()
+                            .ok()
+                            .and_then(|n| n.strip_suffix(".yaml"))
+                            .and_then(|n| n.parse::<RequestId>().ok());
+                        if let Some(id) = id.filter(|id| id.year == y) {
+                            let m = out.entry(y).or_insert(0);
+                            *m = id.number.max(*m);
+                        }
                     }
                 }
             }
         }
-        Ok(RequestId::new(year, max + 1))
+        Ok(out)
+    }
+
+    /// Whether a ticket file of `id` exists at `at`, in any month folder of
+    /// its year.
+    pub fn id_exists(&self, at: Option<Oid>, id: RequestId) -> Result<bool> {
+        let Some(tree) = self.tree_at(at)? else {
+            return Ok(false);
+        };
+        let year = format!("{REQUESTS_ROOT}/{:04}", id.year);
+        for month in subtrees(&self.repo, &tree, &year)? {
+            if subtree(&self.repo, &tree, &format!("{year}/{month}"))?
+                .is_some_and(|t| t.get_name(&format!("{id}.yaml")).is_some())
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// Hold the repository's ipr lock for the life of the returned guard, so
@@ -535,6 +557,15 @@ pub fn commit_message(action: &str, subject: &str, actor: &str) -> String {
     format!("ipr: {action} {subject}\n\n{TRAILER_ACTION}: {action}\n{request}{TRAILER_ACTOR}: {actor}\n")
 }
 
+/// The value of a commit message's `Ipr-Action` trailer.
+pub fn action_trailer(message: &str) -> Option<String> {
+    message.lines().find_map(|l| {
+        l.strip_prefix(TRAILER_ACTION)
+            .and_then(|r| r.strip_prefix(':'))
+            .map(|v| v.trim().to_string())
+    })
+}
+
 /// Paths ipr writes are plain relative paths with no `.`/`..` parts.
 fn check_repo_path(path: &str) -> Result<()> {
     let ok = !path.is_empty()
@@ -674,12 +705,7 @@ impl Store {
 
     fn describe_commit(&self, commit: &git2::Commit<'_>) -> Result<FileCommit> {
         let author = commit.author();
-        let message = commit.message().unwrap_or("");
-        let action = message.lines().find_map(|l| {
-            l.strip_prefix(TRAILER_ACTION)
-                .and_then(|r| r.strip_prefix(':'))
-                .map(|v| v.trim().to_string())
-        });
+        let action = action_trailer(commit.message().unwrap_or(""));
         let signature = self
             .repo
             .extract_signature(&commit.id(), None)

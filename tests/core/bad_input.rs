@@ -146,9 +146,10 @@ fn broken_ticket_files_name_file_and_key() {
         let out = env.run(&["show", "PR-2026-0001"]);
         assert_error(&out, 6, "requests/prod/2026/03/PR-2026-0001.yaml");
         assert_error(&out, 6, needle);
+        // Acting on it is refused: its history does not verify.
         let head = env.head();
         let out = env.run(&["approve", "PR-2026-0001"]);
-        assert_eq!(out.status.code(), Some(6));
+        assert_error(&out, 7, "PR-2026-0001.yaml");
         assert_eq!(env.head(), head);
         // list skips it with a warning instead of failing
         let out = env.run(&["list"]);
@@ -192,9 +193,22 @@ fn broken_config_is_an_error_naming_the_key() {
     .unwrap();
     env.git(&["commit", "-qam", "bad role"]);
     env.as_user(ADMIN);
+    // Reads answer under the last config that verified, with one warning.
     let out = env.run(&["list"]);
-    assert_error(&out, 6, ".ipr/config.yaml");
-    assert_error(&out, 6, "superuser");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("warning:"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(".ipr/config.yaml: parse"),
+        "{}",
+        stderr(&out)
+    );
+    // Actions refuse, naming the file and the key.
+    let head = env.head();
+    let doc = fixture("create/payment-api.yaml");
+    let out = env.run(&["create", "--no-input", "-f", doc.to_str().unwrap()]);
+    assert_error(&out, 7, ".ipr/config.yaml");
+    assert_error(&out, 7, "superuser");
+    assert_eq!(env.head(), head);
 }
 
 #[test]

@@ -231,8 +231,10 @@ fn an_approval_of_another_spec_refuses() {
     .unwrap();
     env.git(&["commit", "-qam", "bump version"]);
     env.as_user(DEVOPS);
+    // The hand edit does not verify, so deploy refuses before anything runs.
     let out = env.run(&["deploy", &id]);
-    assert_error(&out, 5, "does not match the spec");
+    assert_error(&out, 7, "spec-changed");
+    assert_error(&out, 7, "version: 2.2.0-rc1 (was 2.1.0)");
 }
 
 #[test]
@@ -499,7 +501,15 @@ fn terraform_request(env: &Env, plan_bytes: &[u8]) -> String {
     std::fs::write(env.repo.join(&path), t.to_yaml()).unwrap();
     env.as_user(DEVOPS);
     env.git(&["add", &path]);
-    env.git(&["commit", "-q", "-m", "terraform request"]);
+    // Authored when the ticket says it was created, as `ipr create` would.
+    env.git(&[
+        "commit",
+        "-q",
+        "--date",
+        "2026-03-10T08:00:00Z",
+        "-m",
+        "terraform request",
+    ]);
     env.as_user(TADMIN);
     env.ipr(&["approve", "PR-2026-0001"]).assert().success();
     "PR-2026-0001".into()

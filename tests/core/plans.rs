@@ -409,7 +409,8 @@ fn a_changed_plan_invalidates_the_approvals() {
     .unwrap();
     env.git(&["commit", "-qam", "swap the plan"]);
     env.as_user(DEVOPS);
-    assert_error(&env.run(&["deploy", &id]), 5, "does not match the spec");
+    // The swapped plan does not verify: deploy refuses before any runner.
+    assert_error(&env.run(&["deploy", &id]), 7, "spec-changed");
 }
 
 #[test]

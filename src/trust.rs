@@ -1,0 +1,242 @@
+//! Acting only on verified history (SPEC §10a).
+//!
+//! Before ipr writes, it verifies the commits of the branch it has not
+//! verified yet on this clone, going on from the last verified point it
+//! remembers under `.git/ipr/`, and refuses what history does not support:
+//! a violation in a commit that touched `.ipr/` refuses every action (ipr
+//! never uses users, roles, runners or signing rules an unauthorized commit
+//! wrote), a violation in a ticket refuses every action on that ticket.
+//! Read commands still answer, with one warning.
+//!
+//! The remembered point is a commit id, the violations found up to it and
+//! the state it left ([`verify::State`]: the legitimate `.ipr/` blobs and the
+//! IDs history used). It is used only when that commit is an ancestor of
+//! the tip being checked; otherwise, or when it is missing or unreadable,
+//! the whole branch is verified again.
+
+use std::path::PathBuf;
+
+use git2::Oid;
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Config, CONFIG_PATH};
+use crate::error::{Error, Result};
+use crate::model::RequestId;
+use crate::store::history::Side;
+use crate::store::Store;
+use crate::verify::{self, Start, Violation};
+use crate::waiver::WAIVERS_PATH;
+
+/// How many verified points a clone remembers (the local branch, the
+/// remote's tip during `--push`, ...).
+const POINTS: usize = 8;
+const CACHE_VERSION: u32 = 1;
+
+/// What is known about the history up to `tip`.
+#[derive(Debug, Clone)]
+pub struct Trusted {
+    pub tip: Option<Oid>,
+    /// Unwaived violations in the history up to `tip`, oldest first.
+    pub violations: Vec<Violation>,
+    pub state: verify::State,
+    /// The legitimate config at `tip` (see [`verify::Legit`]).
+    config: Option<Config>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Point {
+    commit: String,
+    state: verify::State,
+    violations: Vec<Violation>,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Cache {
+    version: u32,
+    points: Vec<Point>,
+}
+
+fn cache_path(store: &Store) -> PathBuf {
+    store.repo().path().join("ipr").join("verified.json")
+}
+
+fn load(store: &Store) -> Cache {
+    std::fs::read(cache_path(store))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Cache>(&b).ok())
+        .filter(|c| c.version == CACHE_VERSION)
+        .unwrap_or_default()
+}
+
+fn save(store: &Store, cache: &Cache) {
+    // The cache only saves time: failing to write it changes no result.
+    let path = cache_path(store);
+    if let Ok(bytes) = serde_json::to_vec(cache) {
+        let _ = crate::store::write_atomic(&path, &bytes);
+    }
+}
+
+/// Verify the history up to `tip`, from the newest remembered point that
+/// is an ancestor of it, and remember the result.
+pub fn check(store: &Store, tip: Option<Oid>) -> Result<Trusted> {
+    let Some(tip) = tip else {
+        return Ok(Trusted {
+            tip: None,
+            violations: Vec::new(),
+            state: verify::State::default(),
+            config: None,
+        });
+    };
+    let mut cache = load(store);
+    let repo = store.repo();
+    let waivers_at = |c: Oid| -> Result<Option<Oid>> {
+        store.blob_at(Side::Tree(store.tree_id(c)?), WAIVERS_PATH)
+    };
+    let tip_waivers = waivers_at(tip)?;
+    let mut start: Option<(Start, Vec<Violation>)> = None;
+    for p in &cache.points {
+        let Ok(commit) = Oid::from_str(&p.commit) else {
+            continue;
+        };
+        if repo.find_commit(commit).is_err() {
+            continue;
+        }
+        let usable = commit == tip || repo.graph_descendant_of(tip, commit).unwrap_or(false);
+        // A waiver added since changes how earlier commits are judged.
+        if usable && waivers_at(commit)? == tip_waivers {
+            start = Some((
+                Start {
+                    commit,
+                    state: p.state.clone(),
+                },
+                p.violations.clone(),
+            ));
+            break;
+        }
+    }
+    let (violations, state) = match start {
+        Some((s, known)) if s.commit == tip => (known, s.state),
+        Some((s, mut known)) => {
+            let report = verify::verify_range(store, tip, Some(s))?;
+            known.extend(report.violations);
+            (known, report.end.unwrap_or_default())
+        }
+        None => {
+            let report = verify::verify_range(store, tip, None)?;
+            (report.violations, report.end.unwrap_or_default())
+        }
+    };
+    let config = match &state.legit.config {
+        Some(blob) => {
+            let oid = Oid::from_str(blob).map_err(|e| Error::other(e.to_string()))?;
+            Some(Config::from_yaml(&store.blob(oid)?, CONFIG_PATH)?)
+        }
+        None => None,
+    };
+    cache.version = CACHE_VERSION;
+    cache.points.retain(|p| p.commit != tip.to_string());
+    cache.points.insert(
+        0,
+        Point {
+            commit: tip.to_string(),
+            state: state.clone(),
+            violations: violations.clone(),
+        },
+    );
+    cache.points.truncate(POINTS);
+    save(store, &cache);
+    Ok(Trusted {
+        tip: Some(tip),
+        violations,
+        state,
+        config,
+    })
+}
+
+fn short(commit: &str) -> &str {
+    &commit[..commit.len().min(12)]
+}
+
+fn refusal(v: &Violation, what: String) -> Error {
+    Error::violations(format!(
+        "{what}: commit {} ({}) breaks {}: {}",
+        short(&v.commit),
+        v.file,
+        v.rule,
+        v.message
+    ))
+    .with_hint(format!(
+        "`ipr verify` lists every violation; an admin reverts the change or accepts it with `ipr waive {} --reason \"...\"`",
+        short(&v.commit)
+    ))
+}
+
+impl Trusted {
+    /// The legitimate config at the tip.
+    pub fn config(&self) -> Result<Config> {
+        self.config.clone().ok_or_else(|| {
+            Error::not_found(format!(
+                "{CONFIG_PATH} is not committed on this branch; this is not an ipr gitops repo yet"
+            ))
+            .with_hint("run `ipr init --tenant NAME --admin EMAIL` to set it up")
+        })
+    }
+
+    /// The first violation in a commit that touched `.ipr/`.
+    pub fn config_violation(&self) -> Option<&Violation> {
+        self.violations.iter().find(|v| v.file.starts_with(".ipr/"))
+    }
+
+    /// The first violation on the ticket of `id`.
+    pub fn ticket_violation(&self, id: RequestId) -> Option<&Violation> {
+        let name = format!("{id}.yaml");
+        self.violations
+            .iter()
+            .find(|v| v.file.rsplit('/').next() == Some(name.as_str()))
+    }
+
+    /// Refuse every action while a commit that touched `.ipr/` does not
+    /// verify.
+    pub fn check_any(&self) -> Result<()> {
+        match self.config_violation() {
+            Some(v) => Err(refusal(
+                v,
+                format!("refusing to act: {} does not verify", v.file),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// Refuse an action on `id` while its history, or `.ipr/`, does not verify.
+    pub fn check_ticket(&self, id: RequestId) -> Result<()> {
+        self.check_any()?;
+        match self.ticket_violation(id) {
+            Some(v) => Err(refusal(
+                v,
+                format!("refusing to act on {id}: its history does not verify"),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// The one warning a read command prints when history does not verify.
+    pub fn warning(&self) -> Option<String> {
+        let first = self.violations.first()?;
+        let n = self.violations.len();
+        Some(format!(
+            "this branch's history does not verify ({n} violation{}, the first in commit {} on {}: {}); actions on what they touch are refused until an admin resolves them (`ipr verify` lists them)",
+            if n == 1 { "" } else { "s" },
+            short(&first.commit),
+            first.file,
+            first.rule
+        ))
+    }
+
+    /// The next ID of `year`: never one history used, never a file in
+    /// the tree at the tip.
+    pub fn next_id(&self, store: &Store, year: i32) -> Result<RequestId> {
+        self.state
+            .ids
+            .next(year, &|id| store.id_exists(self.tip, id))
+    }
+}
