@@ -66,11 +66,12 @@ pub fn snapshot_at(store: &Store, at: Option<Oid>) -> Result<Snapshot> {
     })
 }
 
-/// With `signing.required`, refuse a commit whose signature
-/// `.ipr/allowed_signers` (as of its parent) does not map to `actor`:
-/// checked on the commit object before any branch points at it.
+/// With `signing.required`, refuse a commit whose signature the
+/// legitimate `.ipr/allowed_signers` does not map to `actor`: checked on
+/// the commit object before any branch points at it.
 pub(crate) fn check_signed_by(
     store: &Store,
+    trusted: &Trusted,
     config: &Config,
     commit: Oid,
     actor: &str,
@@ -79,7 +80,16 @@ pub(crate) fn check_signed_by(
         return Ok(());
     }
     let verifier = Verifier::from_config(store.repo())?;
-    match crate::verify::signature_status(store, &verifier, commit)? {
+    // The allowed signers in force, never a version an unauthorized commit wrote.
+    let allowed = trusted
+        .state
+        .legit
+        .signers
+        .as_deref()
+        .map(Oid::from_str)
+        .transpose()
+        .map_err(|e| Error::other(e.to_string()))?;
+    match crate::verify::signature_status_against(store, &verifier, commit, allowed)? {
         SignatureStatus::Good { .. } => Ok(()),
         SignatureStatus::Unsigned => Err(Error::permission(
             "signing.required: this action's commit would not be signed",
@@ -137,7 +147,7 @@ impl Planned {
             time: snap.now,
             sign: mode,
         })?;
-        check_signed_by(store, &snap.config, oid, &snap.actor.email)?;
+        check_signed_by(store, &snap.trust, &snap.config, oid, &snap.actor.email)?;
         Ok(oid)
     }
 }
@@ -320,7 +330,7 @@ pub(crate) fn commit_ipr_file(
         sign: mode,
     };
     let oid = store.build_commit(&change)?;
-    check_signed_by(store, &snap.config, oid, &snap.actor.email)?;
+    check_signed_by(store, &snap.trust, &snap.config, oid, &snap.actor.email)?;
     store.land(snap.head, oid, &format!("ipr: {action} {subject}"))?;
     Ok(oid)
 }

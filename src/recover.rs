@@ -175,7 +175,7 @@ pub fn import(store: &Store, files: &[ImportFile], options: Options) -> Result<V
             time: snap.now,
             sign: mode,
         })?;
-        check_signed_by(store, &snap.config, commit, &snap.actor.email)?;
+        check_signed_by(store, &snap.trust, &snap.config, commit, &snap.actor.email)?;
         store.land(head, commit, &format!("ipr: import {subject}"))?;
         head = Some(commit);
         done.push((t, commit));

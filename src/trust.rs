@@ -69,10 +69,20 @@ fn load(store: &Store) -> Cache {
 }
 
 fn save(store: &Store, cache: &Cache) {
-    // The cache only saves time: failing to write it changes no result.
+    // The cache only saves time: failing to write it, or losing it in a
+    // crash, changes no result, so it is renamed into place unsynced.
     let path = cache_path(store);
-    if let Ok(bytes) = serde_json::to_vec(cache) {
-        let _ = crate::store::write_atomic(&path, &bytes);
+    let Ok(bytes) = serde_json::to_vec(cache) else {
+        return;
+    };
+    let Some(dir) = path.parent() else { return };
+    if std::fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    if let Ok(mut tmp) = tempfile::NamedTempFile::new_in(dir) {
+        if std::io::Write::write_all(&mut tmp, &bytes).is_ok() {
+            let _ = tmp.persist(&path);
+        }
     }
 }
 
@@ -133,6 +143,13 @@ pub fn check(store: &Store, tip: Option<Oid>) -> Result<Trusted> {
         }
         None => None,
     };
+    if cache
+        .points
+        .first()
+        .is_some_and(|p| p.commit == tip.to_string())
+    {
+        return finish(tip, violations, state, config);
+    }
     cache.version = CACHE_VERSION;
     cache.points.retain(|p| p.commit != tip.to_string());
     cache.points.insert(
@@ -145,6 +162,15 @@ pub fn check(store: &Store, tip: Option<Oid>) -> Result<Trusted> {
     );
     cache.points.truncate(POINTS);
     save(store, &cache);
+    finish(tip, violations, state, config)
+}
+
+fn finish(
+    tip: Oid,
+    violations: Vec<Violation>,
+    state: verify::State,
+    config: Option<Config>,
+) -> Result<Trusted> {
     Ok(Trusted {
         tip: Some(tip),
         violations,

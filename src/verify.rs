@@ -158,6 +158,8 @@ pub struct Report {
     pub violations: Vec<Violation>,
     /// Violations of commits an admin waived (`.ipr/waivers.yaml`).
     pub waived: Vec<Violation>,
+    /// Waivers written by commits that verify.
+    granted: HashSet<Oid>,
     /// What the tip left: the legitimate `.ipr/` files and the IDs used,
     /// from which a later verification can go on.
     pub end: Option<State>,
@@ -247,27 +249,27 @@ pub fn verify(store: &Store, scope: &Scope) -> Result<Report> {
 /// Verify the commits reachable from `tip` and not from `start` (all of
 /// them without one), starting from the state `start` left.
 ///
-/// Waivers are taken from `.ipr/waivers.yaml` at `tip`, and count only if
-/// the commit that added them verifies; when one does not, the walk is
-/// made again without it.
+/// A waiver counts only if the commit that wrote it verifies, signature
+/// included, *without* that waiver: the walk starts with no waivers and is
+/// made again with those granted until nothing new is granted (so a
+/// waiver can never vouch for itself, e.g. by waiving the forged
+/// allowed-signers file its own signature relies on).
 pub fn verify_range(store: &Store, tip: Oid, start: Option<Start>) -> Result<Report> {
     tune_libgit2();
-    let mut waivers = match store.blob_at(Side::Tree(store.tree_id(tip)?), WAIVERS_PATH)? {
-        Some(blob) => Waivers::from_yaml(&store.blob(blob)?)
-            .map(|w| w.commits())
-            .unwrap_or_default(),
-        None => HashSet::new(),
-    };
-    loop {
+    let mut waivers: HashSet<Oid> = HashSet::new();
+    for _ in 0..8 {
         let mut engine = Engine::new(store, waivers.clone());
         engine.history(tip, start.clone())?;
-        let granted = std::mem::take(&mut engine.granted);
-        let kept: HashSet<Oid> = waivers.intersection(&granted).copied().collect();
-        if kept.len() == waivers.len() {
-            return engine.finish();
+        let mut report = engine.finish()?;
+        let granted = std::mem::take(&mut report.granted);
+        if granted.is_subset(&waivers) {
+            return Ok(report);
         }
-        waivers = kept;
+        waivers.extend(granted);
     }
+    Err(Error::other(
+        "the waivers in .ipr/waivers.yaml do not settle; an admin should review them",
+    ))
 }
 
 /// The state `commit`'s tree shows, taken on trust (`ipr verify --since`):
@@ -308,12 +310,24 @@ pub fn signature_status(
     commit: Oid,
 ) -> Result<SignatureStatus> {
     let info = store.commit_details(commit)?;
-    let Some(signed) = &info.signed else {
-        return Ok(SignatureStatus::Unsigned);
-    };
     let allowed = match info.parents.first() {
         Some(p) => store.blob_at(Side::Tree(store.tree_id(*p)?), ALLOWED_SIGNERS_PATH)?,
         None => None,
+    };
+    signature_status_against(store, verifier, commit, allowed)
+}
+
+/// The signature status of a commit against the allowed-signers blob
+/// `allowed` (the legitimate one, at the point of action).
+pub fn signature_status_against(
+    store: &Store,
+    verifier: &Verifier,
+    commit: Oid,
+    allowed: Option<Oid>,
+) -> Result<SignatureStatus> {
+    let info = store.commit_details(commit)?;
+    let Some(signed) = &info.signed else {
+        return Ok(SignatureStatus::Unsigned);
     };
     let dir = tempfile::tempdir()?;
     let path = match allowed {
@@ -383,8 +397,9 @@ struct Engine<'s> {
     ids: Ids,
     /// Commits whose violations are waived (candidates: see `granted`).
     waivers: HashSet<Oid>,
-    /// Waivers that commits without violations on `.ipr/waivers.yaml` wrote.
-    granted: HashSet<Oid>,
+    /// Waivers that commits without violations on `.ipr/waivers.yaml`
+    /// wrote, by the commit (signatures are checked at the end).
+    granted: Vec<(String, HashSet<Oid>)>,
     waived: Vec<(usize, Violation)>,
     tip: Option<Oid>,
 }
@@ -426,7 +441,7 @@ impl<'s> Engine<'s> {
             report: Report::default(),
             ids: Ids::default(),
             waivers,
-            granted: HashSet::new(),
+            granted: Vec::new(),
             waived: Vec::new(),
             tip: None,
         }
@@ -539,7 +554,7 @@ impl<'s> Engine<'s> {
                 .iter()
                 .map(|(_, v)| v.file.clone())
                 .collect();
-            let next = self.legit_after(&parents, info.tree, &trees, &bad)?;
+            let next = self.legit_after(id, &parents, info.tree, &trees, &bad)?;
             self.legit.insert(id, next);
         }
         Ok(())
@@ -550,6 +565,7 @@ impl<'s> Engine<'s> {
     /// commit without violations on it.
     fn legit_after(
         &mut self,
+        commit: Oid,
         parents: &[Option<Oid>],
         tree: Oid,
         trees: &[Option<Oid>],
@@ -588,7 +604,7 @@ impl<'s> Engine<'s> {
         if waivers != before && !bad.contains(WAIVERS_PATH) {
             if let Some(blob) = waivers {
                 if let Ok(w) = Waivers::from_yaml(&self.store.blob(blob)?) {
-                    self.granted.extend(w.commits());
+                    self.granted.push((commit.to_string(), w.commits()));
                 }
             }
         }
@@ -751,6 +767,17 @@ impl<'s> Engine<'s> {
     /// first file the commit itself changed (not taken from another parent
     /// of a merge), which decides whether a signature is needed.
     fn check(&mut self, ctx: &Ctx<'_>, deltas: &[FileDelta]) -> Result<Option<String>> {
+        // In ID order (PR-2026-9999 before PR-2026-10000), so the tickets
+        // of one commit take their IDs in turn.
+        let mut deltas = deltas.to_vec();
+        deltas.sort_by(|a, b| {
+            let key = |p: &str| {
+                let (dir, name) = p.rsplit_once('/').unwrap_or(("", p));
+                (dir.to_string(), name.len(), name.to_string())
+            };
+            key(&a.path).cmp(&key(&b.path))
+        });
+        let deltas = &deltas[..];
         // A deleted ticket and an added one with the same name or content
         // are one rename.
         let tickets =
@@ -1345,6 +1372,17 @@ impl<'s> Engine<'s> {
             .into_iter()
             .map(|(_, v)| v)
             .filter(|v| seen.insert(v.clone()))
+            .collect();
+        let bad: HashSet<&str> = self
+            .report
+            .violations
+            .iter()
+            .map(|v| v.commit.as_str())
+            .collect();
+        self.report.granted = std::mem::take(&mut self.granted)
+            .into_iter()
+            .filter(|(c, _)| !bad.contains(c.as_str()))
+            .flat_map(|(_, w)| w)
             .collect();
         self.waived.sort_by_key(|(seq, _)| *seq);
         self.report.waived = std::mem::take(&mut self.waived)

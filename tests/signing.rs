@@ -5,94 +5,13 @@
 
 mod verify_support;
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use verify_support::*;
 
-/// The ed25519 key of `email` under the test's HOME (made on first use): the
-/// private key path and the `email key` allowed-signers line.
-fn ssh_key(r: &Repo, email: &str) -> (PathBuf, String) {
-    let dir = r.home.join(".ssh");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(email.split('@').next().unwrap());
-    if !path.exists() {
-        make_ssh_key(r, email, &path);
-    }
-    let public = std::fs::read_to_string(format!("{}.pub", path.display())).unwrap();
-    let mut parts = public.split_whitespace();
-    let line = format!(
-        "{email} {} {}\n",
-        parts.next().unwrap(),
-        parts.next().unwrap()
-    );
-    (path, line)
-}
-
-fn make_ssh_key(r: &Repo, email: &str, path: &Path) {
-    let out = r
-        .command("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-C", email, "-f"])
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-struct Ssh {
-    r: Repo,
-    keys: HashMap<&'static str, PathBuf>,
-}
-
-impl Ssh {
-    /// Act as `email`, signing with their own key.
-    fn act(&self, email: &str) {
-        self.act_with(email, &self.keys[email]);
-    }
-
-    fn act_with(&self, email: &str, key: &Path) {
-        self.r.user(email);
-        self.r
-            .git(&["config", "user.signingkey", key.to_str().unwrap()]);
-    }
-}
-
-/// A repo set up by the admin with ssh signing in git config, every
-/// listed user's key in .ipr/allowed_signers and `signing.required: true`.
+/// Every user but DEV2 has a listed key; DEV2's key is listed nowhere.
 fn ssh_repo() -> Ssh {
-    let r = Repo::new();
-    let mut keys = HashMap::new();
-    let mut allowed = String::new();
-    for who in [ADMIN, DEV, TA, TA2] {
-        let (path, line) = ssh_key(&r, who);
-        keys.insert(who, path);
-        allowed.push_str(&line);
-    }
-    let (dev2, _) = ssh_key(&r, DEV2); // a key nobody listed
-    keys.insert(DEV2, dev2);
-    r.git(&["config", "gpg.format", "ssh"]);
-    r.git(&["config", "commit.gpgsign", "true"]);
-    let signers = r.dir.join(".ipr/allowed_signers");
-    r.git(&[
-        "config",
-        "gpg.ssh.allowedSignersFile",
-        signers.to_str().unwrap(),
-    ]);
-    let s = Ssh { r, keys };
-    s.act(ADMIN);
-    s.r.ipr(&["init", "--tenant", TENANT]).success();
-    s.r.edit_config(|c| {
-        c.replace("users:\n  ops-lead@example.com:\n    role: admin\n", USERS)
-            .replace("required: false", "required: true")
-    });
-    s.r.write(".ipr/allowed_signers", &allowed);
-    // Committed with git, signed by git with the admin's key.
-    s.r.commit_all("config: users, allowed signers, signing required");
-    s
+    Ssh::new(&[ADMIN, DEV, TA, TA2], &[DEV2])
 }
 
 fn verify_commit(r: &Repo, rev: &str) -> bool {
@@ -232,30 +151,7 @@ fn key_added_to_allowed_signers_cannot_sign_its_own_commit() {
     assert_eq!(r.rules(), ["untrusted-signature"]);
     // A commit under .ipr/ that does not verify stops every action...
     s.act(DEV);
-    let out = r
-        .ipr(&[
-            "create",
-            "--no-input",
-            "--type",
-            "api",
-            "--name",
-            "payment-api",
-            "--version",
-            "2.1.0",
-            "--tenant",
-            TENANT,
-            "--impact",
-            "low",
-            "--justification",
-            "New PCI-DSS compliant payment flow",
-            "--rollback-plan",
-            "Revert to v2.0.0",
-            "--staging-tests-passed",
-            "--security-scan-passed",
-            "--evidence-url",
-            "https://ci.example.com/pipeline/1",
-        ])
-        .code(7);
+    let out = r.ipr(&create_args("low")).code(7);
     let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(err.contains("untrusted-signature"), "{err}");
     // ...until an admin, signing with a key already listed, accepts it.

@@ -36,55 +36,13 @@ fn run(a: assert_cmd::assert::Assert) -> Run {
 /// `ipr ARGS` as the current user at the next tick, with extra environment.
 fn ipr_env(r: &Repo, envs: &[(&str, &str)], args: &[&str]) -> Run {
     let at = r.tick();
-    let mut cmd = assert_cmd::Command::cargo_bin("ipr").unwrap();
-    cmd.env("HOME", &r.home)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GNUPGHOME", &r.gnupg)
-        .env("LC_ALL", "C")
-        .env("NO_COLOR", "1")
-        .env("IPR_NOW", at.to_rfc3339());
-    for var in [
-        "GIT_DIR",
-        "GIT_WORK_TREE",
-        "GIT_INDEX_FILE",
-        "GIT_OBJECT_DIRECTORY",
-        "GIT_AUTHOR_EMAIL",
-        "SSH_AUTH_SOCK",
-    ] {
-        cmd.env_remove(var);
-    }
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    run(cmd.current_dir(&r.dir).args(args).assert())
+    run(r.ipr_with(at, envs, args))
 }
 
 /// `ipr create` of a payment-api request as `email`, with extra flags.
 fn create_with(r: &Repo, email: &str, impact: &str, extra: &[&str]) -> Run {
     r.user(email);
-    let mut args = vec![
-        "create",
-        "--no-input",
-        "--type",
-        "api",
-        "--name",
-        "payment-api",
-        "--version",
-        "2.1.0",
-        "--tenant",
-        TENANT,
-        "--impact",
-        impact,
-        "--justification",
-        "New PCI-DSS compliant payment flow",
-        "--rollback-plan",
-        "Revert to v2.0.0 via emergency deploy",
-        "--staging-tests-passed",
-        "--security-scan-passed",
-        "--evidence-url",
-        "https://ci.example.com/pipeline/12345",
-    ];
+    let mut args = create_args(impact);
     args.extend_from_slice(extra);
     run(r.ipr(&args))
 }
@@ -241,85 +199,11 @@ fn changed_files(r: &Repo, rev: &str) -> Vec<String> {
         .collect()
 }
 
-// --- ssh signing (as in tests/signing.rs) ------------------------------
+// --- ssh signing ------------------------------------------------------
 
-/// The ed25519 key of `email` under the test's HOME (made on first use): the
-/// private key path and the `email key` allowed-signers line.
-fn ssh_key(r: &Repo, email: &str) -> (PathBuf, String) {
-    let dir = r.home.join(".ssh");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(email.split('@').next().unwrap());
-    if !path.exists() {
-        let out = r
-            .command("ssh-keygen")
-            .args(["-q", "-t", "ed25519", "-N", "", "-C", email, "-f"])
-            .arg(&path)
-            .output()
-            .expect("ssh-keygen is required by this test");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    let public = std::fs::read_to_string(format!("{}.pub", path.display())).unwrap();
-    let mut parts = public.split_whitespace();
-    let line = format!(
-        "{email} {} {}\n",
-        parts.next().unwrap(),
-        parts.next().unwrap()
-    );
-    (path, line)
-}
-
-struct Ssh {
-    r: Repo,
-    keys: BTreeMap<&'static str, PathBuf>,
-}
-
-impl Ssh {
-    /// Act as `email`, signing with their own key.
-    fn act(&self, email: &str) {
-        self.act_with(email, &self.keys[email]);
-    }
-
-    /// Act as `email`, signing with `key`.
-    fn act_with(&self, email: &str, key: &Path) {
-        self.r.user(email);
-        self.r
-            .git(&["config", "user.signingkey", key.to_str().unwrap()]);
-    }
-}
-
-/// A repo set up by the admin with ssh signing in git config, every
-/// user's own key in .ipr/allowed_signers and `signing.required: true`.
+/// Every user has a key listed in .ipr/allowed_signers.
 fn ssh_repo() -> Ssh {
-    let r = Repo::new();
-    let mut keys = BTreeMap::new();
-    let mut allowed = String::new();
-    for who in [ADMIN, DEV, DEV2, TA, TA2] {
-        let (path, line) = ssh_key(&r, who);
-        keys.insert(who, path);
-        allowed.push_str(&line);
-    }
-    r.git(&["config", "gpg.format", "ssh"]);
-    r.git(&["config", "commit.gpgsign", "true"]);
-    let signers = r.dir.join(".ipr/allowed_signers");
-    r.git(&[
-        "config",
-        "gpg.ssh.allowedSignersFile",
-        signers.to_str().unwrap(),
-    ]);
-    let s = Ssh { r, keys };
-    s.act(ADMIN);
-    s.r.ipr(&["init", "--tenant", TENANT]).success();
-    s.r.edit_config(|c| {
-        c.replace("users:\n  ops-lead@example.com:\n    role: admin\n", USERS)
-            .replace("required: false", "required: true")
-    });
-    s.r.write(".ipr/allowed_signers", &allowed);
-    s.r.commit_all("config: users, allowed signers, signing required");
-    s
+    Ssh::new(&[ADMIN, DEV, DEV2, TA, TA2], &[])
 }
 
 // --- a fake AWX ------------------------------------------------------
@@ -1034,4 +918,75 @@ fn the_verified_point_is_remembered_and_a_deleted_cache_changes_nothing() {
     std::fs::remove_dir_all(&cache).ok();
     r.user(DEV);
     r.ipr(&["deploy", &a]).success();
+}
+
+/// DEV writes `.ipr/waivers.yaml` by hand to waive her own unauthorized
+/// config change: the waiver is itself a violation and waives nothing.
+#[test]
+fn devops_waives_her_own_forgery_by_hand_and_it_counts_for_nothing() {
+    let r = Repo::new();
+    r.setup();
+    let id = r.create(DEV2, "low");
+    r.user(DEV);
+    r.edit_config(|c| {
+        c.replace(
+            "  pierre.durand@example.com:\n    role: devops\n",
+            "  pierre.durand@example.com:\n    role: admin\n",
+        )
+    });
+    r.commit_all("promote myself");
+    let bad = r.head();
+    r.write(
+        ".ipr/waivers.yaml",
+        &format!(
+            "waivers:\n- commit: {bad}\n  reason: reviewed and accepted\n  by: {ADMIN}\n  at: 2026-03-02T10:00:00Z\n"
+        ),
+    );
+    r.commit_all("waive it");
+    let (code, v) = r.verify(&[]);
+    assert_eq!(code, 7);
+    let commits: Vec<&str> = v.iter().map(|x| x["commit"].as_str().unwrap()).collect();
+    assert!(commits.contains(&bad.as_str()), "{v:#?}");
+    r.user(TA);
+    refused(&r, &["approve", &id], &bad, "config-not-admin");
+}
+
+/// With signing required, DEV maps her own key to the admin's email in
+/// `.ipr/allowed_signers`, then waives that commit "as the admin" with her
+/// key: the signature is judged against the allowed signers in force, not
+/// the forged ones, so ipr refuses and nothing is written; a hand-made
+/// waiver signed the same way does not count either.
+#[test]
+fn forged_allowed_signers_cannot_vouch_for_the_waiver_of_itself() {
+    let s = ssh_repo();
+    let r = &s.r;
+    s.act(DEV2);
+    let id = r.create(DEV2, "low");
+    let dev_line = ssh_key(r, DEV).1;
+    let forged = dev_line.replacen(DEV, ADMIN, 1);
+    s.act(DEV);
+    let mut allowed = r.read(".ipr/allowed_signers");
+    allowed.push_str(&forged);
+    r.write(".ipr/allowed_signers", &allowed);
+    r.commit_all("my laptop key");
+    let bad = r.head();
+    s.act_with(ADMIN, &s.keys[DEV]);
+    let out = run(r.ipr(&["waive", &bad, "--reason", "laptop key checked in person"]));
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert_eq!(r.head(), bad);
+    // The same waiver made with plain git, signed with DEV's key.
+    r.write(
+        ".ipr/waivers.yaml",
+        &format!(
+            "waivers:\n- commit: {bad}\n  reason: laptop key checked in person\n  by: {ADMIN}\n  at: 2026-03-02T10:00:00Z\n"
+        ),
+    );
+    r.commit_all("ipr: waive");
+    let (code, v) = r.verify(&[]);
+    assert_eq!(code, 7, "{v:#?}");
+    let rules: Vec<&str> = v.iter().map(|x| x["rule"].as_str().unwrap()).collect();
+    assert!(rules.contains(&"config-not-admin"), "{v:#?}");
+    assert!(rules.contains(&"untrusted-signature"), "{v:#?}");
+    s.act(TA);
+    refused(r, &["approve", &id], &bad, "config-not-admin");
 }

@@ -168,6 +168,16 @@ impl Repo {
     }
 
     pub fn ipr_at(&self, at: DateTime<Utc>, args: &[&str]) -> assert_cmd::assert::Assert {
+        self.ipr_with(at, &[], args)
+    }
+
+    /// `ipr ARGS` at `at` with extra environment variables.
+    pub fn ipr_with(
+        &self,
+        at: DateTime<Utc>,
+        envs: &[(&str, &str)],
+        args: &[&str],
+    ) -> assert_cmd::assert::Assert {
         let mut cmd = assert_cmd::Command::cargo_bin("ipr").unwrap();
         cmd.env("HOME", &self.home)
             .env("GIT_CONFIG_GLOBAL", "/dev/null")
@@ -185,6 +195,9 @@ impl Repo {
             "SSH_AUTH_SOCK",
         ] {
             cmd.env_remove(var);
+        }
+        for (k, v) in envs {
+            cmd.env(k, v);
         }
         cmd.current_dir(&self.dir).args(args).assert()
     }
@@ -247,30 +260,7 @@ impl Repo {
     /// `ipr create` as `email`; returns the new ID.
     pub fn create(&self, email: &str, impact: &str) -> String {
         self.user(email);
-        let out = self
-            .ipr(&[
-                "create",
-                "--no-input",
-                "--type",
-                "api",
-                "--name",
-                "payment-api",
-                "--version",
-                "2.1.0",
-                "--tenant",
-                TENANT,
-                "--impact",
-                impact,
-                "--justification",
-                "New PCI-DSS compliant payment flow",
-                "--rollback-plan",
-                "Revert to v2.0.0 via emergency deploy",
-                "--staging-tests-passed",
-                "--security-scan-passed",
-                "--evidence-url",
-                "https://ci.example.com/pipeline/12345",
-            ])
-            .success();
+        let out = self.ipr(&create_args(impact)).success();
         String::from_utf8(out.get_output().stdout.clone())
             .unwrap()
             .trim()
@@ -340,6 +330,117 @@ impl Repo {
 
     pub fn head(&self) -> String {
         self.git(&["rev-parse", "HEAD"]).trim().to_string()
+    }
+}
+
+/// The arguments of `ipr create` for a payment-api request of `impact`.
+pub fn create_args(impact: &str) -> Vec<&str> {
+    vec![
+        "create",
+        "--no-input",
+        "--type",
+        "api",
+        "--name",
+        "payment-api",
+        "--version",
+        "2.1.0",
+        "--tenant",
+        TENANT,
+        "--impact",
+        impact,
+        "--justification",
+        "New PCI-DSS compliant payment flow",
+        "--rollback-plan",
+        "Revert to v2.0.0 via emergency deploy",
+        "--staging-tests-passed",
+        "--security-scan-passed",
+        "--evidence-url",
+        "https://ci.example.com/pipeline/12345",
+    ]
+}
+
+/// The ed25519 key of `email` under the test's HOME (made on first use):
+/// the private key's path and its `email key` allowed-signers line.
+pub fn ssh_key(r: &Repo, email: &str) -> (PathBuf, String) {
+    let dir = r.home.join(".ssh");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(email.split('@').next().unwrap());
+    if !path.exists() {
+        let out = r
+            .command("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-C", email, "-f"])
+            .arg(&path)
+            .output()
+            .expect("ssh-keygen is required by the signing tests");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let public = std::fs::read_to_string(format!("{}.pub", path.display())).unwrap();
+    let mut parts = public.split_whitespace();
+    let line = format!(
+        "{email} {} {}\n",
+        parts.next().unwrap(),
+        parts.next().unwrap()
+    );
+    (path, line)
+}
+
+/// A repo whose users sign with ssh keys.
+pub struct Ssh {
+    pub r: Repo,
+    pub keys: std::collections::BTreeMap<&'static str, PathBuf>,
+}
+
+impl Ssh {
+    /// A repo set up by the admin with ssh signing in git config,
+    /// `signing.required: true`, and in .ipr/allowed_signers the keys of
+    /// `listed`; the users in `unlisted` have keys nobody listed.
+    pub fn new(listed: &[&'static str], unlisted: &[&'static str]) -> Ssh {
+        let r = Repo::new();
+        let mut keys = std::collections::BTreeMap::new();
+        let mut allowed = String::new();
+        for who in listed {
+            let (path, line) = ssh_key(&r, who);
+            keys.insert(*who, path);
+            allowed.push_str(&line);
+        }
+        for who in unlisted {
+            keys.insert(*who, ssh_key(&r, who).0);
+        }
+        r.git(&["config", "gpg.format", "ssh"]);
+        r.git(&["config", "commit.gpgsign", "true"]);
+        let signers = r.dir.join(".ipr/allowed_signers");
+        r.git(&[
+            "config",
+            "gpg.ssh.allowedSignersFile",
+            signers.to_str().unwrap(),
+        ]);
+        let s = Ssh { r, keys };
+        s.act(ADMIN);
+        s.r.ipr(&["init", "--tenant", TENANT]).success();
+        s.r.edit_config(|c| {
+            c.replace("users:\n  ops-lead@example.com:\n    role: admin\n", USERS)
+                .replace("required: false", "required: true")
+        });
+        s.r.write(".ipr/allowed_signers", &allowed);
+        // Committed with git, signed by git with the admin's key.
+        s.r.commit_all("config: users, allowed signers, signing required");
+        s
+    }
+
+    /// Act as `email`, signing with their own key.
+    pub fn act(&self, email: &str) {
+        self.act_with(email, &self.keys[email]);
+    }
+
+    /// Act as `email`, signing with `key`.
+    pub fn act_with(&self, email: &str, key: &Path) {
+        self.r.user(email);
+        self.r
+            .git(&["config", "user.signingkey", key.to_str().unwrap()]);
     }
 }
 

@@ -1,0 +1,80 @@
+//! What verifying before an action costs (SPEC §10a), for
+//! `benches/trust_bench.sh`. Not part of `cargo test`.
+//!
+//! `trust_bench REPO` times `ipr::trust::check` of the branch tip, which
+//! every writing command runs before it acts: once on a clone that has
+//! never verified (the whole history), then with the remembered verified
+//! point (the usual case), then with one new commit since that point.
+
+use std::time::{Duration, Instant};
+
+use ipr::store::Store;
+use ipr::trust;
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let repo = args.get(1).expect("usage: trust_bench REPO");
+    let store = Store::open(Some(std::path::Path::new(repo))).expect("open");
+    let head = store.head().expect("head").expect("a commit");
+    let cache = store.repo().path().join("ipr");
+    let _ = std::fs::remove_dir_all(&cache);
+
+    let t = Instant::now();
+    let first = trust::check(&store, Some(head)).expect("check");
+    let cold = t.elapsed();
+    assert!(
+        first.violations.is_empty(),
+        "the generated history verifies: {:?}",
+        first.violations.first()
+    );
+
+    let warm: Vec<Duration> = (0..9)
+        .map(|_| {
+            let t = Instant::now();
+            trust::check(&store, Some(head)).expect("check");
+            t.elapsed()
+        })
+        .collect();
+
+    // One commit on top that the remembered point does not cover: what
+    // the first action after a `git pull` pays.
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let _ = std::fs::remove_dir_all(&cache);
+        trust::check(&store, Some(head)).expect("check");
+        let parent = store.repo().find_commit(head).expect("head commit");
+        let sig = git2::Signature::now("bench", "ops-lead@example.com").expect("sig");
+        let next = store
+            .repo()
+            .commit(
+                None,
+                &sig,
+                &sig,
+                "unrelated",
+                &parent.tree().unwrap(),
+                &[&parent],
+            )
+            .expect("commit");
+        let t = Instant::now();
+        trust::check(&store, Some(next)).expect("check");
+        times.push(t.elapsed());
+    }
+
+    println!(
+        "first check on a fresh clone (whole history): {:>9.3} s",
+        cold.as_secs_f64()
+    );
+    println!(
+        "check with the verified point remembered:    {:>9.1} ms (median of 9)",
+        median(warm).as_secs_f64() * 1000.0
+    );
+    println!(
+        "check with one new commit since that point:  {:>9.1} ms (median of 5)",
+        median(times).as_secs_f64() * 1000.0
+    );
+}
