@@ -1,39 +1,113 @@
-#!/bin/sh
-# What verifying before acting costs (SPEC §10a), on a history whose
-# requests were all made the way ipr makes them (examples/gen_history.rs).
-# Not part of `cargo test`.
+#!/usr/bin/env bash
+# What verifying before acting costs (SPEC §10a). Not part of `cargo test`.
 #
 #   benches/trust_bench.sh [TICKETS]      (default 10000; try 100000)
 #
-# Prints the cost of the check alone (examples/trust_bench.rs: fresh clone,
-# remembered verified point, one new commit since it) and end-to-end times
-# of `ipr create` on a fresh clone (first run) and then with the point
-# remembered.
-set -eu
-TICKETS=${1:-10000}
-# gen_history's mix makes 5 requests in 13 transitions.
-N=$(( TICKETS * 13 / 5 ))
-cd "$(dirname "$0")/.."
-target=${CARGO_TARGET_DIR:-target}
-cargo build --release --quiet --bin ipr --example gen_history --example trust_bench
+# Builds a clone whose history is the admin's setup and then TICKETS
+# `ipr create` commits, each exactly as ipr writes it (author, time,
+# message and trailers; generated with git fast-import, so 100,000 take
+# seconds), then prints the cost of the check alone (examples/trust_bench.rs:
+# fresh clone, remembered verified point, one new commit since it) and
+# end-to-end times of `ipr create` and `ipr approve` on a fresh clone and
+# with the point remembered. Release build, so run it on a quiet machine.
+set -euo pipefail
+n=${1:-10000}
+root=$(cd "$(dirname "$0")/.." && pwd)
+cargo build --release --quiet --manifest-path "$root/Cargo.toml" --bin ipr --example trust_bench
+target=${CARGO_TARGET_DIR:-$root/target}/release
+ipr="$target/ipr"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 HOME="$work" IPR_NOW=2026-12-01T12:00:00Z
+repo="$work/gitops"
+export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 HOME="$work" IPR_NOW=2026-11-30T12:00:00Z
+git init -q -b main "$repo"
+git -C "$repo" config user.email ops-lead@example.com
+git -C "$repo" config user.name ops-lead
+GIT_AUTHOR_DATE=2025-12-31T09:00:00Z GIT_COMMITTER_DATE=2025-12-31T09:00:00Z \
+  "$ipr" -C "$repo" init --tenant tenant-finance -q
+cp "$root/fixtures/config/team.yaml" "$repo/.ipr/config.yaml"
+GIT_AUTHOR_DATE=2025-12-31T10:00:00Z GIT_COMMITTER_DATE=2025-12-31T10:00:00Z \
+  git -C "$repo" commit -qam "team config"
+
 start=$(date +%s)
-"$target/release/examples/gen_history" "$work/bench.git" "$N" >/dev/null
-git clone -q "$work/bench.git" "$work/clone"
-git -C "$work/clone" gc -q
-echo "generated $TICKETS requests in $N transitions ($(git -C "$work/clone" rev-list --count HEAD) commits) in $(( $(date +%s) - start ))s"
-"$target/release/examples/trust_bench" "$work/clone"
-rm -rf "$work/clone/.git/ipr"
-git -C "$work/clone" config user.email pierre.durand@example.com
-git -C "$work/clone" config user.name pierre
-create() {
-    /usr/bin/time -f "$1: %e s" "$target/release/ipr" -C "$work/clone" create --no-input -q \
-        --type api --name bench --version 1.0.0 --tenant tenant-finance --impact low \
-        --justification "Benchmark request, timed end to end" --rollback-plan "Revert" \
-        --staging-tests-passed --security-scan-passed --evidence-url https://ci.example.com/1 >/dev/null
+python3 - "$n" <<'PY' | git -C "$repo" fast-import --quiet
+import sys, datetime
+n = int(sys.argv[1])
+out = sys.stdout
+t0 = int(datetime.datetime(2026, 1, 1, 8, tzinfo=datetime.timezone.utc).timestamp())
+step = max(60, 330 * 86400 // n)  # spread over eleven months, as a year of requests is
+who = "pierre.durand@example.com"
+for i in range(1, n + 1):
+    ts = t0 + i * step
+    at = datetime.datetime.fromtimestamp(ts, datetime.timezone.utc)
+    stamp = at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    tid = f"PR-2026-{i:04d}"
+    body = f"""apiVersion: gostoa.dev/v1
+kind: PromotionRequest
+metadata:
+  id: {tid}
+  createdAt: {stamp}
+  createdBy: {who}
+  tenant: tenant-finance
+spec:
+  target:
+    type: api
+    name: service-{i % 97}
+    version: 1.{i % 13}.0
+    sourceEnvironment: staging
+    targetEnvironment: prod
+  request:
+    justification: Generated request number {i} for the benchmark
+    releaseNotes: null
+    impactAssessment: low
+    rollbackPlan: Revert to the previous version
+    scheduledDate: null
+  preChecks:
+    stagingTestsPassed: true
+    securityScanPassed: true
+    performanceTestsPassed: false
+    testEvidenceUrl: https://ci.example.com/pipeline/{i}
+status:
+  state: pending
+  history:
+  - action: created
+    at: {stamp}
+    by: {who}
+  approvedBy: null
+  approvedAt: null
+  deployedAt: null
+  rejectedBy: null
+  rejectedAt: null
+  rejectionReason: null
+"""
+    msg = f"ipr: create {tid}\n\nIpr-Action: create\nIpr-Request: {tid}\nIpr-Actor: {who}\n"
+    out.write("commit refs/heads/main\n")
+    out.write(f"author pierre.durand <{who}> {ts} +0000\n")
+    out.write(f"committer pierre.durand <{who}> {ts} +0000\n")
+    out.write(f"data {len(msg)}\n{msg}")
+    if i == 1:
+        out.write("from refs/heads/main^0\n")
+    out.write(f"M 100644 inline requests/prod/2026/{at.month:02d}/{tid}.yaml\n")
+    out.write(f"data {len(body)}\n{body}\n")
+PY
+git -C "$repo" reset -q --hard main
+git -C "$repo" gc -q
+echo "generated $n requests ($(git -C "$repo" rev-list --count HEAD) commits) in $(( $(date +%s) - start ))s"
+
+"$target/examples/trust_bench" "$repo"
+
+rm -rf "$repo/.git/ipr"
+time_it() {
+  local label=$1; shift
+  /usr/bin/time -f "%e" -o "$work/t" "$@" >/dev/null
+  printf '%-52s %6.2f s\n' "$label" "$(cat "$work/t")"
 }
-create "ipr create on a fresh clone (verifies everything)"
-create "ipr create, verified point remembered"
-create "ipr create, again"
+git -C "$repo" config user.email jean.dupont@example.com
+time_it "ipr approve on a fresh clone (verifies everything)" "$ipr" -C "$repo" approve PR-2026-0001 -q
+time_it "ipr approve, verified point remembered" "$ipr" -C "$repo" approve PR-2026-0002 -q
+git -C "$repo" config user.email pierre.durand@example.com
+time_it "ipr create, verified point remembered" "$ipr" -C "$repo" create --no-input -q \
+  --type api --name bench --version 1.0.0 --tenant tenant-finance --impact low \
+  --justification "Benchmark request, timed end to end" --rollback-plan "Revert" \
+  --staging-tests-passed --security-scan-passed --evidence-url https://ci.example.com/1
+"$ipr" -C "$repo" verify -q && echo "ipr verify: clean"

@@ -20,7 +20,7 @@ pub struct Args {
     pub id: String,
 
     /// A comment recorded with the approval.
-    #[arg(long, short = 'm', value_name = "TEXT")]
+    #[arg(long, short = 'm', value_name = "TEXT", allow_hyphen_values = true)]
     pub comment: Option<String>,
 
     #[command(flatten)]

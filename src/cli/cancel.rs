@@ -17,7 +17,7 @@ pub struct Args {
     pub id: String,
 
     /// Why it is cancelled.
-    #[arg(long, short = 'r', value_name = "TEXT")]
+    #[arg(long, short = 'r', value_name = "TEXT", allow_hyphen_values = true)]
     pub reason: Option<String>,
 
     #[command(flatten)]

@@ -84,11 +84,11 @@ pub struct Args {
     pub target_env: String,
 
     /// Why this change is needed (at least 20 characters).
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", allow_hyphen_values = true)]
     pub justification: Option<String>,
 
     /// Release notes (Markdown).
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", allow_hyphen_values = true)]
     pub release_notes: Option<String>,
 
     /// Impact assessment; decides how many approvals are needed.
@@ -96,7 +96,7 @@ pub struct Args {
     pub impact: Option<Impact>,
 
     /// How to undo the change (required).
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", allow_hyphen_values = true)]
     pub rollback_plan: Option<String>,
 
     /// Not before this RFC 3339 date-time, e.g. 2026-12-24T09:00:00Z [default: ASAP].

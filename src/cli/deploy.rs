@@ -46,7 +46,12 @@ pub struct Args {
     pub break_glass: bool,
 
     /// Why the freeze is broken.
-    #[arg(long, value_name = "TEXT", requires = "break_glass")]
+    #[arg(
+        long,
+        value_name = "TEXT",
+        requires = "break_glass",
+        allow_hyphen_values = true
+    )]
     pub reason: Option<String>,
 
     #[command(flatten)]

@@ -79,7 +79,12 @@ pub struct Args {
     pub impact: Option<Impact>,
 
     /// How to undo the change [default: a note that nothing is to roll back].
-    #[arg(long, value_name = "TEXT", requires = "create")]
+    #[arg(
+        long,
+        value_name = "TEXT",
+        requires = "create",
+        allow_hyphen_values = true
+    )]
     pub rollback_plan: Option<String>,
 
     /// Staging tests passed (required to create).

@@ -50,7 +50,7 @@ pub struct AnalyzeArgs {
     pub plan: PathBuf,
 
     /// Text of the Rollback section of --format markdown.
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", allow_hyphen_values = true)]
     pub rollback_plan: Option<String>,
 }
 

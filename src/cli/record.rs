@@ -27,7 +27,7 @@ pub struct Args {
     pub job_id: String,
 
     /// What went wrong (with --status failed).
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", allow_hyphen_values = true)]
     pub error: Option<String>,
 
     /// Deployment id to record (with --status successful).

@@ -17,7 +17,7 @@ pub struct Args {
     pub id: String,
 
     /// Why it is rejected (at least 10 characters).
-    #[arg(long, short = 'r', value_name = "TEXT")]
+    #[arg(long, short = 'r', value_name = "TEXT", allow_hyphen_values = true)]
     pub reason: String,
 
     #[command(flatten)]

@@ -24,7 +24,7 @@ pub struct Args {
     pub reject: bool,
 
     /// Comment for an approval, reason for a rejection.
-    #[arg(long, short = 'm', value_name = "TEXT")]
+    #[arg(long, short = 'm', value_name = "TEXT", allow_hyphen_values = true)]
     pub comment: Option<String>,
 
     #[command(flatten)]

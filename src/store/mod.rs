@@ -8,6 +8,7 @@
 //! index entry are then brought in line with the new commit.
 
 pub mod history;
+mod landing;
 pub mod remote;
 pub mod signing;
 
@@ -94,7 +95,9 @@ impl Store {
             ))
             .with_hint("run `git init` and `ipr init`, or pass -C PATH to a gitops repo")
         })?;
-        Ok(Store { repo })
+        let store = Store { repo };
+        store.recover()?;
+        Ok(store)
     }
 
     pub fn repo(&self) -> &Repository {
@@ -380,37 +383,40 @@ impl Store {
     }
 
     /// Refuse to overwrite uncommitted edits to the file a change will write.
+    ///
+    /// Compared the way `git status` compares (through git's filters), so a
+    /// checkout with `core.autocrlf` or `eol` attributes is clean. `at` is
+    /// the commit the change was computed from: the branch tip, HEAD.
     pub fn check_clean(&self, path: &str, at: Option<Oid>) -> Result<()> {
-        let Some(workdir) = self.repo.workdir() else {
+        if self.repo.workdir().is_none() {
             return Ok(());
-        };
-        let committed = self.read(at, path)?;
-        let on_disk = match fs::read(workdir.join(path)) {
-            Ok(b) => Some(b),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(Error::other(format!("{path}: {e}"))),
-        };
-        let staged = self
-            .repo
-            .index()?
-            .get_path(Path::new(path), 0)
-            .map(|e| e.id);
-        let committed_id = match &committed {
-            Some(b) => Some(Oid::hash_object(ObjectType::Blob, b)?),
-            None => None,
-        };
-        let disk_ok = on_disk.is_none() || on_disk == committed;
-        let index_ok = staged.is_none() || staged == committed_id;
-        if disk_ok && index_ok {
-            Ok(())
-        } else {
-            Err(Error::other(format!(
-                "{path} has local changes that are not committed; ipr will not overwrite them"
-            ))
-            .with_hint(format!(
-                "commit them, or discard them with `git restore --staged --worktree {path}`"
-            )))
         }
+        // (If the branch moved away from `at`, the compare-and-swap of the
+        // landing refuses anyway.)
+        let _ = at;
+        let status = match self.repo.status_file(Path::new(path)) {
+            Ok(s) => s,
+            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
+        let dirty = git2::Status::INDEX_NEW
+            | git2::Status::INDEX_MODIFIED
+            | git2::Status::INDEX_RENAMED
+            | git2::Status::INDEX_TYPECHANGE
+            | git2::Status::WT_NEW
+            | git2::Status::WT_MODIFIED
+            | git2::Status::WT_RENAMED
+            | git2::Status::WT_TYPECHANGE
+            | git2::Status::CONFLICTED;
+        if !status.intersects(dirty) {
+            return Ok(());
+        }
+        Err(Error::other(format!(
+            "{path} has local changes that are not committed; ipr will not overwrite them"
+        ))
+        .with_hint(format!(
+            "commit them, or discard them with `git restore --staged --worktree {path}`"
+        )))
     }
 
     /// Make one commit that sets `change.path` to `change.content`, move the
@@ -462,27 +468,6 @@ impl Store {
         })
     }
 
-    /// Move the current branch from `old` to `new` (only if it is still at
-    /// `old`), then bring every file that differs between the two into the
-    /// working tree and index. Uncommitted edits to those files refuse the
-    /// move before anything changes.
-    pub fn land(&self, old: Option<Oid>, new: Oid, log: &str) -> Result<()> {
-        let branch = self.branch()?;
-        let changed = self.check_landable(old, new)?;
-        let moved = match old {
-            Some(old) => self.repo.reference_matching(&branch, new, true, old, log),
-            None => self.repo.reference(&branch, new, false, log),
-        };
-        moved.map_err(|e| {
-            Error::conflict(format!(
-                "{branch} moved while this action was being made ({}); nothing was changed",
-                e.message()
-            ))
-            .with_hint("run the command again")
-        })?;
-        self.sync_workdir(Some(new), &changed)
-    }
-
     /// Refuse (before anything changes) if moving from `old` to `new` would
     /// overwrite uncommitted edits; returns the paths that would change.
     pub fn check_landable(&self, old: Option<Oid>, new: Oid) -> Result<Vec<String>> {
@@ -509,36 +494,6 @@ impl Store {
             }
         }
         Ok(out)
-    }
-
-    /// Make the working tree and index hold `paths` as committed at `at`.
-    fn sync_workdir(&self, at: Option<Oid>, paths: &[String]) -> Result<()> {
-        let Some(workdir) = self.repo.workdir() else {
-            return Ok(());
-        };
-        if paths.is_empty() {
-            return Ok(());
-        }
-        let mut index = self.repo.index()?;
-        for path in paths {
-            let full = workdir.join(path);
-            match self.read(at, path)? {
-                Some(content) => {
-                    write_atomic(&full, &content)?;
-                    index.add_path(Path::new(path))?;
-                }
-                None => {
-                    match fs::remove_file(&full) {
-                        Ok(()) => {}
-                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                        Err(e) => return Err(Error::other(format!("{path}: {e}"))),
-                    }
-                    let _ = index.remove_path(Path::new(path));
-                }
-            }
-        }
-        index.write()?;
-        Ok(())
     }
 }
 
