@@ -68,7 +68,8 @@ pub fn deploy(
 
     let name = runner::choose(&snap.config, &ticket, options.runner.as_deref());
     let def = RunnerDef::named(&snap.config, &name)?;
-    let mut runner = def.build(&root, options.echo)?;
+    let secrets = std::sync::Arc::new(crate::secrets::Secrets::from_config(&snap.config));
+    let mut runner = def.build(&root, options.echo.then(|| secrets.clone()))?;
     let request = DeployRequest::from_ticket(&ticket);
     // Every rule (rights, state, schedule, digests, expiry, freeze) before
     // anything runs: the same check the commit will make.
@@ -189,7 +190,8 @@ fn resume(
         ticket,
     )?;
     let def = RunnerDef::named(&snap.config, &name)?;
-    let mut runner = def.build(root, options.echo)?;
+    let secrets = std::sync::Arc::new(crate::secrets::Secrets::from_config(&snap.config));
+    let mut runner = def.build(root, options.echo.then_some(secrets))?;
     if options.dry_run {
         return Ok(Deployed::DryRun {
             plan: format!("resume watching job {job_id} (runner {name}); nothing is launched\n"),
@@ -213,7 +215,10 @@ fn resume(
     finish(store, id, &job_id, outcome, options, notifier)
 }
 
-/// Record the outcome of `job_id`; a runner error is recorded as a failure.
+/// Record the outcome of `job_id`. Only an outcome the runner reported is
+/// recorded: any error while watching (refused credentials, a job AWX no
+/// longer shows, a lost connection, a timeout) leaves the ticket
+/// `deploying`, so the job is resumed and never launched a second time.
 fn finish(
     store: &Store,
     id: RequestId,
@@ -224,16 +229,15 @@ fn finish(
 ) -> Result<Deployed> {
     let outcome = match outcome {
         Ok(o) => o,
-        // Still running (timeout waiting) or unreachable: leave it deploying
-        // so a later `ipr deploy` resumes it.
-        Err(e) if e.kind() == crate::Kind::Other => {
-            return Err(e.with_hint(format!(
-                "the ticket stays deploying with job {job_id}; run `ipr deploy {id}` again to resume watching"
+        Err(e) => {
+            return Err(Error::other(format!(
+                "job {job_id} was launched and may still be running; watching it failed: {}",
+                e.message()
+            ))
+            .with_hint(format!(
+                "the ticket stays deploying with job {job_id}; run `ipr deploy {id}` again to resume watching (it never launches a second job)"
             )))
         }
-        Err(e) => Outcome::Failed {
-            reason: e.message().to_string(),
-        },
     };
     let done = record_outcome(store, id, job_id, &outcome, options.commit, notifier)?;
     Ok(Deployed::Finished(done))
@@ -279,7 +283,9 @@ pub fn record_outcome(
         Outcome::Failed { reason } => (
             Transition::Fail {
                 job_id: Some(job_id.to_string()),
-                error: bounded(reason),
+                // Whatever the runner printed is scrubbed of the secrets the
+                // config names before it reaches the ticket.
+                error: bounded(&crate::secrets::Secrets::from_config(&snap.config).scrub(reason)),
             },
             EventKind::DeploymentFailed,
         ),

@@ -38,6 +38,40 @@ pub fn email_key(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
+/// Whether a character shows nothing: controls, zero-width spaces and
+/// joiners, direction marks and overrides, byte-order marks, soft hyphens,
+/// fillers.
+pub fn is_invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{00ad}'
+                | '\u{034f}'
+                | '\u{061c}'
+                | '\u{115f}'
+                | '\u{1160}'
+                | '\u{17b4}'
+                | '\u{17b5}'
+                | '\u{180e}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2060}'..='\u{2069}'
+                | '\u{3164}'
+                | '\u{feff}'
+                | '\u{ffa0}'
+        )
+}
+
+/// The number of characters of `s` that show, without surrounding blanks:
+/// what minimum lengths count, so 21 zero-width spaces are not a
+/// justification.
+pub fn visible_len(s: &str) -> usize {
+    s.trim_matches(|c: char| c.is_whitespace() || is_invisible(c))
+        .chars()
+        .filter(|c| !is_invisible(*c))
+        .count()
+}
+
 /// Whether an environment name is a lowercase identifier (SPEC §4a).
 pub fn is_environment_name(s: &str) -> bool {
     let mut bytes = s.bytes();
@@ -383,6 +417,8 @@ impl Ticket {
         }
         let text = std::str::from_utf8(bytes)
             .map_err(|_| Error::invalid(format!("{origin}: not valid UTF-8")))?;
+        // A byte-order mark (some editors write one) is not content.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let ticket: Ticket = serde_yaml_ng::from_str(text)
             .map_err(|e| Error::invalid(format!("{origin}: {}", yaml_message(&e))))?;
         ticket.check_envelope(origin)?;
@@ -508,6 +544,17 @@ pub fn validate_new(spec: &Spec, tenant: &str, config: &Config) -> Result<()> {
             ));
         }
     }
+    for (key, value) in [
+        ("spec.target.name", &t.name),
+        ("spec.target.version", &t.version),
+    ] {
+        if value.chars().any(is_invisible) {
+            problems.push(format!(
+                "{key} is one line of visible text; it has a line break, control or invisible character ({})",
+                value.escape_debug()
+            ));
+        }
+    }
     if !t.source_environment.trim().is_empty() && t.source_environment == t.target_environment {
         problems.push(format!(
             "spec.target: source and target environment are both `{}`",
@@ -515,13 +562,13 @@ pub fn validate_new(spec: &Spec, tenant: &str, config: &Config) -> Result<()> {
         ));
     }
     let r = &spec.request;
-    let len = r.justification.trim().chars().count();
+    let len = visible_len(&r.justification);
     if len < MIN_JUSTIFICATION {
         problems.push(format!(
             "spec.request.justification must be at least {MIN_JUSTIFICATION} characters (has {len})"
         ));
     }
-    if r.rollback_plan.trim().is_empty() {
+    if visible_len(&r.rollback_plan) == 0 {
         problems.push("spec.request.rollbackPlan is required".into());
     }
     let p = &spec.pre_checks;
@@ -531,7 +578,12 @@ pub fn validate_new(spec: &Spec, tenant: &str, config: &Config) -> Result<()> {
     if !p.security_scan_passed {
         problems.push("spec.preChecks.securityScanPassed must be true to create a request".into());
     }
-    if !matches!(p.test_evidence_url.scheme(), "http" | "https") {
+    if has_credentials(&p.test_evidence_url) {
+        problems.push(
+            "spec.preChecks.testEvidenceUrl holds a user name or password; link to it without credentials"
+                .into(),
+        );
+    } else if !matches!(p.test_evidence_url.scheme(), "http" | "https") {
         problems.push(format!(
             "spec.preChecks.testEvidenceUrl must be an http(s) URL, not `{}`",
             p.test_evidence_url
@@ -588,7 +640,19 @@ pub fn parse_url(s: &str, what: &str) -> Result<url::Url> {
             "{what}: `{s}` must be an http or https URL"
         )));
     }
+    if has_credentials(&u) {
+        // Not echoed: it holds a credential.
+        return Err(Error::invalid(format!(
+            "{what}: the URL holds a user name or password; it would be committed for everyone to read"
+        ))
+        .with_hint("link to the page without credentials"));
+    }
     Ok(u)
+}
+
+/// Whether a URL carries a user name or password.
+pub fn has_credentials(u: &url::Url) -> bool {
+    !u.username().is_empty() || u.password().is_some()
 }
 
 #[cfg(test)]

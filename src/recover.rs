@@ -22,21 +22,6 @@ pub struct Waived {
     pub commit: Oid,
 }
 
-/// The number of characters that show: invisible ones (zero-width spaces,
-/// joiners, byte-order marks) and surrounding blanks do not count.
-pub fn visible_len(s: &str) -> usize {
-    s.trim()
-        .chars()
-        .filter(|c| {
-            !c.is_control()
-                && !matches!(
-                    c,
-                    '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{feff}'
-                )
-        })
-        .count()
-}
-
 /// `ipr waive COMMIT --reason R`: record in `.ipr/waivers.yaml` that an
 /// admin accepts the violations of `rev`.
 pub fn waive(store: &Store, rev: &str, reason: &str, options: Options) -> Result<Waived> {
@@ -45,7 +30,7 @@ pub fn waive(store: &Store, rev: &str, reason: &str, options: Options) -> Result
     let snap = action::snapshot(store)?;
     policy::check_admin(&snap.config, &snap.actor.email)
         .map_err(|e| e.with_hint("only admins may waive violations"))?;
-    if visible_len(reason) < MIN_WAIVER_REASON {
+    if crate::model::visible_len(reason) < MIN_WAIVER_REASON {
         return Err(Error::invalid(format!(
             "--reason must be at least {MIN_WAIVER_REASON} characters: say why the change is accepted"
         )));

@@ -189,7 +189,7 @@ pub fn apply(
         }
         Transition::Reject { reason } => {
             let reason = reason.trim();
-            if reason.chars().count() < MIN_REJECT_REASON {
+            if crate::model::visible_len(reason) < MIN_REJECT_REASON {
                 return Err(Error::invalid(format!(
                     "a rejection needs a reason of at least {MIN_REJECT_REASON} characters"
                 ))
@@ -327,7 +327,7 @@ pub fn check_deployable(
                         f.reason
                     ))
                 })?;
-                if reason.trim().is_empty() {
+                if crate::model::visible_len(reason) == 0 {
                     return Err(Error::invalid("--break-glass needs a --reason"));
                 }
             }

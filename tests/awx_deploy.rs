@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -28,6 +28,8 @@ const TADMIN: &str = "jean.dupont@example.com";
 /// is announced on `reads`.
 struct Job {
     finish: Arc<AtomicBool>,
+    /// When not 0, job reads answer this HTTP status instead.
+    refuse: Arc<AtomicU16>,
     final_status: &'static str,
     explanation: &'static str,
     reads: Mutex<mpsc::Sender<()>>,
@@ -39,6 +41,10 @@ impl Respond for Job {
             return ResponseTemplate::new(401).set_body_json(json!({"detail": "Invalid token."}));
         }
         let _ = self.reads.lock().unwrap().send(());
+        let refuse = self.refuse.load(Ordering::SeqCst);
+        if refuse != 0 {
+            return ResponseTemplate::new(refuse).set_body_json(json!({"detail": "refused"}));
+        }
         let status = if self.finish.load(Ordering::SeqCst) {
             self.final_status
         } else {
@@ -87,18 +93,32 @@ struct Fake {
     _rt: tokio::runtime::Runtime,
     server: MockServer,
     finish: Arc<AtomicBool>,
+    refuse: Arc<AtomicU16>,
     launches: Arc<AtomicUsize>,
     bodies: Arc<Mutex<Vec<serde_json::Value>>>,
     reads: mpsc::Receiver<()>,
 }
 
 fn fake_awx(final_status: &'static str, explanation: &'static str) -> Fake {
+    fake_awx_on(None, final_status, explanation)
+}
+
+/// A fake AWX, on `listener` when given (to come back on the same port).
+fn fake_awx_on(
+    listener: Option<std::net::TcpListener>,
+    final_status: &'static str,
+    explanation: &'static str,
+) -> Fake {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    let server = rt.block_on(MockServer::start());
+    let server = match listener {
+        Some(l) => rt.block_on(MockServer::builder().listener(l).start()),
+        None => rt.block_on(MockServer::start()),
+    };
     let finish = Arc::new(AtomicBool::new(false));
+    let refuse = Arc::new(AtomicU16::new(0));
     let launches = Arc::new(AtomicUsize::new(0));
     let bodies = Arc::new(Mutex::new(Vec::new()));
     let (tx, reads) = mpsc::channel();
@@ -116,6 +136,7 @@ fn fake_awx(final_status: &'static str, explanation: &'static str) -> Fake {
             .and(path("/api/v2/jobs/42/"))
             .respond_with(Job {
                 finish: finish.clone(),
+                refuse: refuse.clone(),
                 final_status,
                 explanation,
                 reads: Mutex::new(tx),
@@ -126,6 +147,7 @@ fn fake_awx(final_status: &'static str, explanation: &'static str) -> Fake {
         _rt: rt,
         server,
         finish,
+        refuse,
         launches,
         bodies,
         reads,
@@ -411,4 +433,95 @@ fn dry_run_shows_the_launch_without_the_token() {
     assert!(!shown.contains(TOKEN));
     assert_eq!(fake.launches.load(Ordering::SeqCst), 0);
     assert_eq!(repo.ticket(&id).status.state, ipr::model::State::Approved);
+}
+
+/// While ipr watches a launched job, AWX answers a poll with `status`
+/// (token rotated, proxy hiccup, job hidden): the ticket stays deploying
+/// with its job, and the next `ipr deploy` resumes watching that job
+/// instead of launching the template a second time.
+fn a_refused_poll_never_leads_to_a_second_launch(status: u16) {
+    let fake = fake_awx("successful", "");
+    let repo = Repo::new(&fake.server.uri(), "10m");
+    let id = repo.approved();
+    fake.refuse.store(status, Ordering::SeqCst);
+    let out = repo.ipr(&["deploy", &id]);
+    assert_eq!(out.status.code(), Some(1), "{status}: {}", text(&out));
+    assert!(
+        text(&out).contains("may still be running"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        text(&out).contains(&format!("run `ipr deploy {id}` again")),
+        "{}",
+        text(&out)
+    );
+    let t = repo.ticket(&id);
+    assert_eq!(t.status.state, ipr::model::State::Deploying, "{status}");
+    assert_eq!(t.last_entry().job_id.as_deref(), Some("awx-job-42"));
+    assert_eq!(fake.launches.load(Ordering::SeqCst), 1);
+
+    fake.refuse.store(0, Ordering::SeqCst);
+    fake.finish.store(true, Ordering::SeqCst);
+    let resumed = repo.ipr(&["deploy", &id]);
+    assert!(resumed.status.success(), "{}", text(&resumed));
+    assert_eq!(fake.launches.load(Ordering::SeqCst), 1, "launched twice");
+    assert_eq!(repo.ticket(&id).status.state, ipr::model::State::Deployed);
+    assert!(!text(&out).contains(TOKEN) && !repo.everything().contains(TOKEN));
+}
+
+#[test]
+fn poll_answered_401_leaves_the_job_deploying_and_never_launches_twice() {
+    a_refused_poll_never_leads_to_a_second_launch(401);
+}
+
+#[test]
+fn poll_answered_403_leaves_the_job_deploying_and_never_launches_twice() {
+    a_refused_poll_never_leads_to_a_second_launch(403);
+}
+
+#[test]
+fn poll_answered_404_leaves_the_job_deploying_and_never_launches_twice() {
+    a_refused_poll_never_leads_to_a_second_launch(404);
+}
+
+#[test]
+fn connection_lost_while_polling_leaves_the_job_deploying_and_never_launches_twice() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let fake = fake_awx_on(Some(listener), "successful", "");
+    let repo = Repo::new(&fake.server.uri(), "10m");
+    let id = repo.approved();
+    let child = repo
+        .ipr_cmd(&["deploy", &id])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The job is launched and watched; then AWX goes away.
+    fake.reads
+        .recv_timeout(Duration::from_secs(60))
+        .expect("ipr polls the job");
+    assert_eq!(fake.launches.load(Ordering::SeqCst), 1);
+    drop(fake);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("may still be running"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(repo.ticket(&id).status.state, ipr::model::State::Deploying);
+
+    // AWX is back, on the same address; the job has finished meanwhile.
+    let back = fake_awx_on(
+        Some(std::net::TcpListener::bind(addr).unwrap()),
+        "successful",
+        "",
+    );
+    back.finish.store(true, Ordering::SeqCst);
+    let resumed = repo.ipr(&["deploy", &id]);
+    assert!(resumed.status.success(), "{}", text(&resumed));
+    assert_eq!(back.launches.load(Ordering::SeqCst), 0, "launched again");
+    assert_eq!(repo.ticket(&id).status.state, ipr::model::State::Deployed);
 }

@@ -132,7 +132,7 @@ impl Ctx {
     /// (SPEC §10a: reads still answer).
     pub fn warn_unverified(&self, trusted: &crate::trust::Trusted) {
         if let Some(w) = trusted.warning() {
-            eprintln!("warning: {w}");
+            eprintln!("warning: {}", output::esc(&w));
         }
     }
 

@@ -10,6 +10,8 @@ use serde::Serialize;
 use super::Format;
 use crate::error::{Error, Result};
 
+pub use crate::text::{esc, esc_block};
+
 /// Write text to stdout; a closed pipe ends the process quietly with 0.
 pub fn print(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
@@ -45,7 +47,7 @@ pub fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
         .set_content_arrangement(ContentArrangement::Disabled)
         .set_header(header.iter().copied());
     for row in rows {
-        t.add_row(row);
+        t.add_row(row.iter().map(|c| esc(c)).collect::<Vec<_>>());
     }
     let mut text = t
         .lines()

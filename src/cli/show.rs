@@ -9,6 +9,7 @@ use crate::model::{State, Ticket};
 use crate::policy::{self, Capability};
 use crate::workflow;
 
+use super::output::esc;
 use super::output::{self, time};
 use super::{Ctx, Format};
 
@@ -46,7 +47,12 @@ pub fn report(ctx: &Ctx, done: &Done) -> Result<()> {
         Format::Table => {
             let commit = &done.commit.to_string()[..12];
             let entry = t.last_entry();
-            let mut line = format!("{} {} by {} ({commit})", t.id(), entry.action, entry.by);
+            let mut line = format!(
+                "{} {} by {} ({commit})",
+                t.id(),
+                entry.action,
+                esc(&entry.by)
+            );
             if t.status.state == State::Pending && entry.action == crate::model::Action::Approved {
                 let missing = workflow::approvals_missing(t, &done.config);
                 let _ = write!(
@@ -68,10 +74,7 @@ pub fn report(ctx: &Ctx, done: &Done) -> Result<()> {
 }
 
 fn indent(text: &str) -> String {
-    text.trim_end()
-        .lines()
-        .map(|l| format!("  {l}\n"))
-        .collect()
+    output::esc_block(text)
 }
 
 fn check(b: bool) -> &'static str {
@@ -90,10 +93,10 @@ pub fn detail(t: &Ticket, config: &Config) -> String {
         o,
         "{}  {} {}  {} -> {}",
         t.id(),
-        s.target.name,
-        s.target.version,
-        s.target.source_environment,
-        s.target.target_environment
+        esc(&s.target.name),
+        esc(&s.target.version),
+        esc(&s.target.source_environment),
+        esc(&s.target.target_environment)
     );
     let need = policy::required_approvals(config, t);
     let _ = writeln!(
@@ -103,12 +106,12 @@ pub fn detail(t: &Ticket, config: &Config) -> String {
         t.approvers().len()
     );
     let _ = writeln!(o, "Type:       {}", s.target.kind);
-    let _ = writeln!(o, "Tenant:     {}", t.metadata.tenant);
+    let _ = writeln!(o, "Tenant:     {}", esc(&t.metadata.tenant));
     let _ = writeln!(
         o,
         "Created:    {} by {}",
         time(&t.metadata.created_at),
-        t.metadata.created_by
+        esc(&t.metadata.created_by)
     );
     let scheduled = s
         .request
@@ -119,20 +122,20 @@ pub fn detail(t: &Ticket, config: &Config) -> String {
     let _ = writeln!(o, "Impact:     {}", s.request.impact_assessment);
     if let Some(by) = &t.status.approved_by {
         let at = t.status.approved_at.as_ref().map(time).unwrap_or_default();
-        let _ = writeln!(o, "Approved:   {at} by {by}");
+        let _ = writeln!(o, "Approved:   {at} by {}", esc(by));
     }
     if let Some(by) = &t.status.rejected_by {
         let at = t.status.rejected_at.as_ref().map(time).unwrap_or_default();
-        let _ = writeln!(o, "Rejected:   {at} by {by}");
+        let _ = writeln!(o, "Rejected:   {at} by {}", esc(by));
     }
     if let Some(at) = &t.status.deployed_at {
         let _ = writeln!(o, "Deployed:   {}", time(at));
     }
     if let Some(plan) = &s.plan {
-        let _ = writeln!(o, "Plan:       {} (risk {})", plan.summary, plan.risk);
-        let _ = writeln!(o, "Plan JSON:  {}", plan.json_sha256);
+        let _ = writeln!(o, "Plan:       {} (risk {})", esc(&plan.summary), plan.risk);
+        let _ = writeln!(o, "Plan JSON:  {}", esc(&plan.json_sha256));
         let file = plan.file_sha256.as_deref().unwrap_or("none recorded");
-        let _ = writeln!(o, "Plan file:  {file}");
+        let _ = writeln!(o, "Plan file:  {}", esc(file));
     }
 
     let _ = write!(o, "\nJustification\n{}", indent(&s.request.justification));
@@ -146,7 +149,11 @@ pub fn detail(t: &Ticket, config: &Config) -> String {
     }
     let _ = write!(o, "\nRollback plan\n{}", indent(&s.request.rollback_plan));
     if let Some(plan) = s.plan.as_ref().filter(|p| !p.warnings.is_empty()) {
-        let list: String = plan.warnings.iter().map(|w| format!("- {w}\n")).collect();
+        let list: String = plan
+            .warnings
+            .iter()
+            .map(|w| format!("- {}\n", esc(w)))
+            .collect();
         let _ = write!(o, "\nPolicy warnings\n{}", indent(&list));
     }
     if let Some(reason) = &t.status.rejection_reason {
@@ -176,29 +183,33 @@ pub fn detail(t: &Ticket, config: &Config) -> String {
             "  {}  {:<width$}  {}",
             time(&e.at),
             e.action.as_str(),
-            e.by
+            esc(&e.by)
         );
         let mut extras = Vec::new();
         if let Some(r) = &e.runner {
-            extras.push(format!("runner {r}"));
+            extras.push(format!("runner {}", esc(r)));
         }
         if let Some(j) = &e.job_id {
-            extras.push(format!("job {j}"));
+            extras.push(format!("job {}", esc(j)));
         }
         if let Some(d) = &e.deployment_id {
-            extras.push(format!("deployment {d}"));
+            extras.push(format!("deployment {}", esc(d)));
         }
         if let Some(b) = &e.break_glass {
-            extras.push(format!("BREAK-GLASS: {b}"));
+            extras.push(format!("BREAK-GLASS: {}", esc(b)));
         }
         if !extras.is_empty() {
             let _ = write!(o, "  ({})", extras.join(", "));
         }
         if let Some(c) = &e.comment {
-            let _ = write!(o, "  \"{c}\"");
+            let _ = write!(o, "  \"{}\"", esc(c));
         }
         if let Some(err) = &e.error {
-            let _ = write!(o, "\n      error: {}", err.lines().next().unwrap_or(""));
+            let _ = write!(
+                o,
+                "\n      error: {}",
+                esc(err.lines().next().unwrap_or(""))
+            );
         }
         o.push('\n');
     }

@@ -59,14 +59,14 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let report = verify::verify(&store, &scope)?;
     let n = report.violations.len();
     for v in &report.waived {
-        ctx.note(format!("waived: {}", verify::line(v)));
+        ctx.note(format!("waived: {}", output::esc(&verify::line(v))));
     }
     match ctx.format {
         Format::Table => {
             let text: String = report
                 .violations
                 .iter()
-                .map(|v| verify::line(v) + "\n")
+                .map(|v| output::esc(&verify::line(v)) + "\n")
                 .collect();
             if !text.is_empty() {
                 output::print(&text)?;

@@ -55,7 +55,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         )?),
         _ => {
             for v in &done.violations {
-                ctx.note(format!("waived: {}", verify::line(v)));
+                ctx.note(format!("waived: {}", output::esc(&verify::line(v))));
             }
             ctx.note(format!(
                 "waived {} ({} violation{}) in {} ({})",

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use comfy_table::{presets, Table};
 
 use super::{PlanReport, ResourceChange};
+use crate::text::esc;
 
 /// The terminal view: the changes table, reads, drift, the summary line and
 /// the risk with its reasons. No colors; the caller decides about those.
@@ -20,10 +21,10 @@ pub fn render_table(report: &PlanReport) -> String {
             .set_header(["Address", "Action", "Risk", "Reason"]);
         for r in changes {
             table.add_row([
-                r.address.as_str(),
-                r.display_action(),
-                r.risk.as_str(),
-                r.reason.as_str(),
+                esc(&r.address),
+                r.display_action().to_string(),
+                r.risk.as_str().to_string(),
+                esc(&r.reason),
             ]);
         }
         writeln!(out, "{table}").unwrap();
@@ -32,15 +33,15 @@ pub fn render_table(report: &PlanReport) -> String {
         out.push_str("\nData sources read during apply:\n");
         for d in &report.reads {
             match d.reason.as_str() {
-                "" => writeln!(out, "  {}", d.address).unwrap(),
-                why => writeln!(out, "  {} ({why})", d.address).unwrap(),
+                "" => writeln!(out, "  {}", esc(&d.address)).unwrap(),
+                why => writeln!(out, "  {} ({})", esc(&d.address), esc(why)).unwrap(),
             }
         }
     }
     if !report.drift.is_empty() {
         out.push_str("\nChanged outside Terraform (drift):\n");
         for d in &report.drift {
-            writeln!(out, "  {} {}", d.address, d.action).unwrap();
+            writeln!(out, "  {} {}", esc(&d.address), esc(&d.action.to_string())).unwrap();
         }
     }
     if !out.is_empty() {
@@ -49,10 +50,10 @@ pub fn render_table(report: &PlanReport) -> String {
     if report.errored {
         out.push_str("Terraform reported errors while planning: this plan cannot be applied.\n");
     }
-    writeln!(out, "{}", report.summary.line).unwrap();
+    writeln!(out, "{}", esc(&report.summary.line)).unwrap();
     writeln!(out, "Risk: {}", report.risk).unwrap();
     for reason in &report.reasons {
-        writeln!(out, "  - {reason}").unwrap();
+        writeln!(out, "  - {}", esc(reason)).unwrap();
     }
     out
 }

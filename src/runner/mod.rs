@@ -152,7 +152,7 @@ impl RunnerDef {
     }
 
     /// A runner for this definition; `echo` streams child output to stderr.
-    pub fn build(&self, repo_root: &Path, echo: bool) -> Result<Box<dyn Runner>> {
+    pub fn build(&self, repo_root: &Path, echo: process::Echo) -> Result<Box<dyn Runner>> {
         Ok(match self {
             RunnerDef::Shell(c) => Box::new(shell::ShellRunner::new(c, repo_root, echo)?),
             RunnerDef::Awx(c) => Box::new(awx::AwxRunner::new(c)?),

@@ -12,6 +12,10 @@ use crate::error::{Error, Result};
 /// How much of a job's output a failure records.
 pub const MAX_OUTPUT_BYTES: usize = 3500;
 /// The most a recorded failure reason holds (a line of context + output).
+/// Where a runner's output goes as it comes: `Some` copies it to stderr
+/// with these secrets scrubbed.
+pub type Echo = Option<std::sync::Arc<crate::secrets::Secrets>>;
+
 pub const MAX_REASON_BYTES: usize = 4000;
 
 /// A running child with its output collectors.
@@ -64,8 +68,9 @@ impl Tail {
 
 impl Job {
     /// Start `cmd` with stdout and stderr on one pipe (so their order is
-    /// kept); `echo` copies the output to our stderr as it comes.
-    pub fn spawn(mut cmd: Command, echo: bool) -> Result<Job> {
+    /// kept); `echo` copies the output to our stderr as it comes, with the
+    /// secrets scrubbed.
+    pub fn spawn(mut cmd: Command, echo: Echo) -> Result<Job> {
         let program = cmd.get_program().to_string_lossy().to_string();
         let (reader, writer) = std::io::pipe()?;
         let child = cmd
@@ -81,8 +86,8 @@ impl Job {
         let reader = std::thread::spawn(move || {
             for line in BufReader::new(reader).lines() {
                 let Ok(line) = line else { break };
-                if echo {
-                    eprintln!("  | {line}");
+                if let Some(secrets) = &echo {
+                    eprintln!("  | {}", secrets.scrub(&line));
                 }
                 sink.lock().expect("no panics while locked").push(line);
             }

@@ -48,11 +48,15 @@ pub struct ShellRunner {
     timeout: Duration,
     dir: PathBuf,
     job: Option<(String, Job, tempfile::TempDir)>,
-    echo: bool,
+    echo: super::process::Echo,
 }
 
 impl ShellRunner {
-    pub fn new(config: &ShellConfig, repo_root: &Path, echo: bool) -> Result<ShellRunner> {
+    pub fn new(
+        config: &ShellConfig,
+        repo_root: &Path,
+        echo: super::process::Echo,
+    ) -> Result<ShellRunner> {
         let timeout = parse_duration(&config.timeout, "shell runner timeout")?;
         let dir = match &config.workdir {
             Some(w) => repo_root.join(w),
@@ -115,7 +119,7 @@ impl Runner for ShellRunner {
             cmd.env(k, v);
         }
         cmd.env("IPR_REQUEST_FILE", &file);
-        let job = Job::spawn(cmd, self.echo)?;
+        let job = Job::spawn(cmd, self.echo.clone())?;
         let job_id = request.local_job_id("shell");
         self.job = Some((job_id.clone(), job, tmp));
         Ok(Launched { job_id })

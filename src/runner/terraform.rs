@@ -50,7 +50,7 @@ pub struct TerraformRunner {
     timeout: Duration,
     dir: PathBuf,
     job: Option<(String, Job)>,
-    echo: bool,
+    echo: super::process::Echo,
 }
 
 /// `sha256:<hex>` of a file's bytes.
@@ -61,7 +61,11 @@ pub fn file_sha256(path: &Path) -> Result<String> {
 }
 
 impl TerraformRunner {
-    pub fn new(config: &TerraformConfig, repo_root: &Path, echo: bool) -> Result<TerraformRunner> {
+    pub fn new(
+        config: &TerraformConfig,
+        repo_root: &Path,
+        echo: super::process::Echo,
+    ) -> Result<TerraformRunner> {
         config.check_binary()?;
         Ok(TerraformRunner {
             config: config.clone(),
@@ -128,7 +132,7 @@ impl Runner for TerraformRunner {
         self.check_plan(request)?;
         let mut cmd = std::process::Command::new(&self.config.binary);
         cmd.args(self.args()).env("TF_IN_AUTOMATION", "1");
-        let job = Job::spawn(cmd, self.echo)?;
+        let job = Job::spawn(cmd, self.echo.clone())?;
         let job_id = request.local_job_id(self.config.binary_name());
         self.job = Some((job_id.clone(), job));
         Ok(Launched { job_id })
