@@ -34,6 +34,18 @@ struct Journal {
     paths: Vec<String>,
 }
 
+/// What ipr writes in the `index.lock` it holds while the branch moves.
+const LOCK_MARKER: &[u8] = b"ipr: landing a commit (see .git/ipr/landing.json)\n";
+
+/// Whether `index.lock` is one ipr took (or was taking when killed) and
+/// never filled: empty, or holding the marker.
+fn is_ipr_lock(path: &Path) -> bool {
+    match fs::read(path) {
+        Ok(b) => b.is_empty() || b.starts_with(LOCK_MARKER),
+        Err(_) => false,
+    }
+}
+
 /// `.git/index.lock`, created exclusively; removed on drop unless it was
 /// renamed over the index.
 struct IndexLock {
@@ -49,10 +61,14 @@ impl IndexLock {
             .create_new(true)
             .open(&path)
         {
-            Ok(_) => Ok(IndexLock {
-                path,
-                released: false,
-            }),
+            Ok(mut f) => {
+                // Marked, so recovery only ever removes a lock of ipr's.
+                let _ = f.write_all(LOCK_MARKER);
+                Ok(IndexLock {
+                    path,
+                    released: false,
+                })
+            }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(stale_index_lock(&path)),
             Err(e) => Err(Error::other(format!("{}: {e}", path.display()))),
         }
@@ -107,26 +123,46 @@ impl Store {
         let branch = self.branch()?;
         let changed = self.check_landable(old, new)?;
         let git_dir = self.repo.path().to_path_buf();
-        let lock = match self.repo.workdir() {
-            Some(_) => Some(IndexLock::acquire(&git_dir)?),
-            None => None,
-        };
         let journal = Journal {
             branch: branch.clone(),
             old: old.map(|o| o.to_string()),
             new: new.to_string(),
             paths: changed.clone(),
         };
-        if lock.is_some() {
-            let bytes = serde_json::to_vec(&journal).map_err(|e| Error::other(e.to_string()))?;
-            write_synced(&self.journal_path(), &bytes)?;
-        }
+        let lock = match self.repo.workdir() {
+            Some(_) => {
+                // The journal first: whatever moment ipr dies at, the next
+                // command knows what it was doing.
+                let bytes =
+                    serde_json::to_vec(&journal).map_err(|e| Error::other(e.to_string()))?;
+                write_synced(&self.journal_path(), &bytes)?;
+                match IndexLock::acquire(&git_dir) {
+                    Ok(lock) => Some(lock),
+                    Err(e) => {
+                        let _ = fs::remove_file(self.journal_path());
+                        return Err(e);
+                    }
+                }
+            }
+            None => None,
+        };
         let moved = match old {
             Some(old) => self.repo.reference_matching(&branch, new, true, old, log),
             None => self.repo.reference(&branch, new, false, log),
         };
         if let Err(e) = moved {
             let _ = fs::remove_file(self.journal_path());
+            let ref_lock = git_dir.join(format!("{branch}.lock"));
+            if e.code() == git2::ErrorCode::Locked || ref_lock.exists() {
+                return Err(Error::conflict(format!(
+                    "{} exists: a git command is moving {branch}, or one was killed; nothing was changed",
+                    ref_lock.display()
+                ))
+                .with_hint(format!(
+                    "if no git command is running, remove it: rm {}",
+                    ref_lock.display()
+                )));
+            }
             return Err(Error::conflict(format!(
                 "{branch} moved while this action was being made ({}); nothing was changed",
                 e.message()
@@ -156,18 +192,23 @@ impl Store {
             .and_then(|b| serde_json::from_slice(&b).ok());
         let git_dir = self.repo.path().to_path_buf();
         if let Some(j) = journal {
+            // A branch lock left by the kill (libgit2 was moving it) is ours
+            // too; the branch is at the old or the new commit either way.
+            if j.branch.starts_with("refs/heads/") && !j.branch.contains("..") {
+                let _ = fs::remove_file(git_dir.join(format!("{}.lock", j.branch)));
+            }
             let tip = self.repo.refname_to_id(&j.branch).ok();
             let new = Oid::from_str(&j.new).ok();
             if let (Some(tip), true) = (tip, tip.is_some() && tip == new) {
                 let lock = IndexLock::adopt(&git_dir)?;
                 self.finish_landing(tip, &j.paths, lock)?;
             } else {
-                // The branch never moved: only the lock is left.
-                let _ = fs::remove_file(git_dir.join("index.lock"));
+                // The branch never moved: at most the lock is left.
+                let lock = git_dir.join("index.lock");
+                if is_ipr_lock(&lock) {
+                    let _ = fs::remove_file(lock);
+                }
             }
-        } else {
-            // Killed while writing the journal, before the branch moved.
-            let _ = fs::remove_file(git_dir.join("index.lock"));
         }
         let _ = fs::remove_dir_all(self.scratch_dir());
         fs::remove_file(&path).map_err(|e| Error::other(format!("{}: {e}", path.display())))?;
@@ -216,9 +257,9 @@ impl Store {
         // The new index: a copy of the current one with these entries
         // replaced, renamed over index.lock.
         let scratch = self.scratch_dir();
+        let _ = fs::remove_dir_all(&scratch);
         fs::create_dir_all(&scratch)?;
         let copy = scratch.join("index");
-        let _ = fs::remove_file(&copy);
         let current = self.repo.path().join("index");
         if current.exists() {
             fs::copy(&current, &copy)?;

