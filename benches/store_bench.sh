@@ -3,10 +3,12 @@
 #
 #   benches/store_bench.sh [N]      (default N=100000)
 #
-# Generates a repo whose one commit holds N tickets in the exact form ipr
-# writes (via git fast-import, so generation takes seconds), then times
-# single actions (create, approve, show) and whole-repo reads (list, stats)
-# with a release build. Not part of `cargo test`.
+# Generates a repo whose one commit, an admin's `ipr import`, holds N
+# tickets in the exact form ipr writes (via git fast-import, so generation
+# takes seconds), then times the first verification of that history (once
+# per clone, SPEC §10a), single actions (create, approve, show) and
+# whole-repo reads (list, stats) with a release build. Not part of
+# `cargo test`.
 set -euo pipefail
 n=${1:-100000}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,9 +32,9 @@ import sys
 n = int(sys.argv[1])
 out = sys.stdout
 out.write("commit refs/heads/main\n")
-out.write("author bench <bench@example.com> 1767225600 +0000\n")
-out.write("committer bench <bench@example.com> 1767225600 +0000\n")
-msg = f"{n} generated tickets\n"
+out.write("author ops-lead <ops-lead@example.com> 1767225600 +0000\n")
+out.write("committer ops-lead <ops-lead@example.com> 1767225600 +0000\n")
+msg = f"ipr: import {n} tickets\n\nIpr-Action: import\nIpr-Actor: ops-lead@example.com\n"
 out.write(f"data {len(msg)}\n{msg}")
 out.write("from refs/heads/main^0\n")
 for i in range(1, n + 1):
@@ -91,6 +93,8 @@ time_it() {
   printf '%-34s %8.3fs\n' "$label" "$(echo "$t1 - $t0" | bc)"
 }
 
+time_it "first verification (once per clone)" "$ipr" -C "$repo" verify -q
+time_it "list, verifying the import (once)" "$ipr" -C "$repo" list --state approved
 git -C "$repo" config user.email pierre.durand@example.com
 time_it "create (N+1st ticket)" "$ipr" -C "$repo" create --type api --name bench --version 1.0.0 \
   --tenant tenant-finance --impact low --justification "Benchmark request, timed" \

@@ -2,6 +2,7 @@
 # What verifying before acting costs (SPEC §10a). Not part of `cargo test`.
 #
 #   benches/trust_bench.sh [TICKETS]      (default 10000; try 100000)
+#   FIRST_RUN=0 benches/trust_bench.sh 100000   skip the first full walk
 #
 # Builds a clone whose history is the admin's setup and then TICKETS
 # `ipr create` commits, each exactly as ipr writes it (author, time,
@@ -94,6 +95,10 @@ git -C "$repo" reset -q --hard main
 git -C "$repo" gc -q
 echo "generated $n requests ($(git -C "$repo" rev-list --count HEAD) commits) in $(( $(date +%s) - start ))s"
 
+if [ "${FIRST_RUN:-1}" = 0 ]; then
+  "$target/examples/trust_bench" "$repo" --no-first-run
+  exit 0
+fi
 "$target/examples/trust_bench" "$repo"
 
 rm -rf "$repo/.git/ipr"
