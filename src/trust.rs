@@ -97,7 +97,7 @@ pub fn check(store: &Store, tip: Option<Oid>) -> Result<Trusted> {
             config: None,
         });
     };
-    let mut cache = load(store);
+    let cache = load(store);
     let repo = store.repo();
     let waivers_at = |c: Oid| -> Result<Option<Oid>> {
         store.blob_at(Side::Tree(store.tree_id(c)?), WAIVERS_PATH)
@@ -143,40 +143,36 @@ pub fn check(store: &Store, tip: Option<Oid>) -> Result<Trusted> {
         }
         None => None,
     };
-    if cache
+    let known = cache
         .points
         .first()
-        .is_some_and(|p| p.commit == tip.to_string())
-    {
-        return finish(tip, violations, state, config);
+        .is_some_and(|p| p.commit == tip.to_string());
+    if !known {
+        remember(
+            store,
+            cache,
+            Point {
+                commit: tip.to_string(),
+                state: state.clone(),
+                violations: violations.clone(),
+            },
+        );
     }
-    cache.version = CACHE_VERSION;
-    cache.points.retain(|p| p.commit != tip.to_string());
-    cache.points.insert(
-        0,
-        Point {
-            commit: tip.to_string(),
-            state: state.clone(),
-            violations: violations.clone(),
-        },
-    );
-    cache.points.truncate(POINTS);
-    save(store, &cache);
-    finish(tip, violations, state, config)
-}
-
-fn finish(
-    tip: Oid,
-    violations: Vec<Violation>,
-    state: verify::State,
-    config: Option<Config>,
-) -> Result<Trusted> {
     Ok(Trusted {
         tip: Some(tip),
         violations,
         state,
         config,
     })
+}
+
+/// Put `point` first among the remembered points.
+fn remember(store: &Store, mut cache: Cache, point: Point) {
+    cache.version = CACHE_VERSION;
+    cache.points.retain(|p| p.commit != point.commit);
+    cache.points.insert(0, point);
+    cache.points.truncate(POINTS);
+    save(store, &cache);
 }
 
 /// Remember `commit` as verified, trusting its tree the way
@@ -186,18 +182,15 @@ fn finish(
 #[doc(hidden)]
 pub fn remember_tree_as_verified(store: &Store, commit: Oid) -> Result<()> {
     let start = verify::start_from_tree(store, commit)?;
-    let mut cache = load(store);
-    cache.version = CACHE_VERSION;
-    cache.points.insert(
-        0,
+    remember(
+        store,
+        load(store),
         Point {
             commit: commit.to_string(),
             state: start.state,
             violations: Vec::new(),
         },
     );
-    cache.points.truncate(POINTS);
-    save(store, &cache);
     Ok(())
 }
 

@@ -182,4 +182,19 @@ mod tests {
         assert_eq!(code("x.y[\"a`b\"]"), "`` x.y[\"a`b\"] ``");
         assert_eq!(text("a|b <script>\nc"), "a\\|b &lt;script&gt; c");
     }
+
+    /// A resource address from a plan can carry escape sequences (for_each
+    /// keys are any string): the terminal table shows them escaped.
+    #[test]
+    fn control_characters_in_plan_tables_are_escaped() {
+        let plan = r#"{"format_version":"1.2","resource_changes":[{"address":"aws_s3_bucket.b[\"x\u001b[2K\rforged\"]","mode":"managed","type":"aws_s3_bucket","name":"b","change":{"actions":["create"],"before":null,"after":{}}}]}"#;
+        let report =
+            crate::plan::analyze(plan.as_bytes(), &crate::plan::PlanConfig::default()).unwrap();
+        let table = render_table(&report);
+        assert!(
+            !table.contains('\u{1b}') && !table.contains('\r'),
+            "{table}"
+        );
+        assert!(table.contains("\\u{1b}[2K\\rforged"), "{table}");
+    }
 }

@@ -994,7 +994,7 @@ fn real_terraform_plan_request_end_to_end() {
         use std::io::Write;
         let _ = writeln!(
             std::io::stderr(),
-            "note: skipping real_terraform_plan_request_end_to_end: no terraform binary on PATH"
+            "note: real_terraform_plan_request_end_to_end did not run: terraform is not on PATH"
         );
         return;
     }
