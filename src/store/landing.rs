@@ -169,8 +169,15 @@ impl Store {
             ))
             .with_hint("run the command again"));
         }
-        if let Some(lock) = lock {
-            self.finish_landing(new, &changed, lock)?;
+        if let Some(mut lock) = lock {
+            if let Err(e) = self.finish_landing(new, &changed, &mut lock) {
+                // The branch moved but the index is behind: keep git locked
+                // out until an ipr command finishes the landing.
+                lock.released = true;
+                return Err(e.with_hint(
+                    "the commit landed; run any ipr command (e.g. `ipr list`) to bring the work tree and index along",
+                ));
+            }
             let _ = fs::remove_file(self.journal_path());
         }
         Ok(())
@@ -200,8 +207,11 @@ impl Store {
             let tip = self.repo.refname_to_id(&j.branch).ok();
             let new = Oid::from_str(&j.new).ok();
             if let (Some(tip), true) = (tip, tip.is_some() && tip == new) {
-                let lock = IndexLock::adopt(&git_dir)?;
-                self.finish_landing(tip, &j.paths, lock)?;
+                let mut lock = IndexLock::adopt(&git_dir)?;
+                if let Err(e) = self.finish_landing(tip, &j.paths, &mut lock) {
+                    lock.released = true;
+                    return Err(e);
+                }
             } else {
                 // The branch never moved: at most the lock is left.
                 let lock = git_dir.join("index.lock");
@@ -218,7 +228,7 @@ impl Store {
     /// Write `paths` as committed at `at` into the work tree (through git's
     /// filters) and the index, then publish the index by renaming it over
     /// the lock.
-    fn finish_landing(&self, at: Oid, paths: &[String], mut lock: IndexLock) -> Result<()> {
+    fn finish_landing(&self, at: Oid, paths: &[String], lock: &mut IndexLock) -> Result<()> {
         let Some(workdir) = self.repo.workdir() else {
             return Ok(());
         };
