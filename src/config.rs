@@ -130,6 +130,18 @@ fn key_lines(text: &str, key: &str) -> Vec<usize> {
         .collect()
 }
 
+/// `line 4 and line 6`: the lines of `text` where these keys stand.
+fn where_keys_stand(text: &str, keys: &[&str]) -> String {
+    let mut lines: Vec<usize> = keys.iter().flat_map(|k| key_lines(text, k)).collect();
+    lines.sort();
+    lines.dedup();
+    lines
+        .iter()
+        .map(|l| format!("line {l}"))
+        .collect::<Vec<_>>()
+        .join(" and ")
+}
+
 fn default_api_version() -> String {
     DEFAULT_API_VERSION.to_string()
 }
@@ -292,17 +304,11 @@ impl Config {
                 .and_then(|(_, rest)| rest.split_once('"'))
                 .map(|(k, _)| k.to_string());
             match key {
-                Some(key) => {
-                    let lines: Vec<String> = key_lines(text, &key)
-                        .iter()
-                        .map(|l| format!("line {l}"))
-                        .collect();
-                    Error::invalid(format!(
-                        "{origin}: `{key}` appears twice in one mapping ({})",
-                        lines.join(" and ")
-                    ))
-                    .with_hint("keep one entry per key")
-                }
+                Some(key) => Error::invalid(format!(
+                    "{origin}: `{key}` appears twice in one mapping ({})",
+                    where_keys_stand(text, &[&key])
+                ))
+                .with_hint("keep one entry per key"),
                 None => Error::invalid(format!("{origin}: {message}")),
             }
         })?;
@@ -316,11 +322,6 @@ impl Config {
                         .step_by(2)
                         .take(2)
                         .collect();
-                    let mut lines: Vec<usize> =
-                        names.iter().flat_map(|n| key_lines(text, n)).collect();
-                    lines.sort();
-                    lines.dedup();
-                    let lines: Vec<String> = lines.iter().map(|l| format!("line {l}")).collect();
                     Error::invalid(format!(
                         "{origin}: {}{} ({}); emails are compared without case",
                         NAMED_TWICE,
@@ -329,7 +330,7 @@ impl Config {
                             .map(|n| format!("`{n}`"))
                             .collect::<Vec<_>>()
                             .join(" and "),
-                        lines.join(" and ")
+                        where_keys_stand(text, &names)
                     ))
                     .with_hint("keep one entry per person")
                 }
