@@ -30,7 +30,7 @@ pub const MAX_ID_NUMBER: u32 = 999_999;
 /// Whether two emails name one person: emails are compared
 /// case-insensitively everywhere (SPEC §3).
 pub fn same_email(a: &str, b: &str) -> bool {
-    a.trim().to_lowercase() == b.trim().to_lowercase()
+    email_key(a) == email_key(b)
 }
 
 /// The form of an email two spellings of one person share.
