@@ -27,60 +27,7 @@ git -C "$repo" commit -qam "team config"
 
 echo "generating $n tickets..."
 start=$(date +%s.%N)
-python3 - "$n" <<'PY' | git -C "$repo" fast-import --quiet
-import sys
-n = int(sys.argv[1])
-out = sys.stdout
-out.write("commit refs/heads/main\n")
-out.write("author ops-lead <ops-lead@example.com> 1767225600 +0000\n")
-out.write("committer ops-lead <ops-lead@example.com> 1767225600 +0000\n")
-msg = f"ipr: import {n} tickets\n\nIpr-Action: import\nIpr-Actor: ops-lead@example.com\n"
-out.write(f"data {len(msg)}\n{msg}")
-out.write("from refs/heads/main^0\n")
-for i in range(1, n + 1):
-    month = (i * 6 // (n + 1)) + 1
-    tid = f"PR-2026-{i:04d}"
-    body = f"""apiVersion: gostoa.dev/v1
-kind: PromotionRequest
-metadata:
-  id: {tid}
-  createdAt: 2026-{month:02d}-01T10:00:00Z
-  createdBy: pierre.durand@example.com
-  tenant: tenant-finance
-spec:
-  target:
-    type: api
-    name: service-{i % 97}
-    version: 1.{i % 13}.0
-    sourceEnvironment: staging
-    targetEnvironment: prod
-  request:
-    justification: Generated request number {i} for the benchmark
-    releaseNotes: null
-    impactAssessment: low
-    rollbackPlan: Revert to the previous version
-    scheduledDate: null
-  preChecks:
-    stagingTestsPassed: true
-    securityScanPassed: true
-    performanceTestsPassed: false
-    testEvidenceUrl: https://ci.example.com/pipeline/{i}
-status:
-  state: pending
-  history:
-  - action: created
-    at: 2026-{month:02d}-01T10:00:00Z
-    by: pierre.durand@example.com
-  approvedBy: null
-  approvedAt: null
-  deployedAt: null
-  rejectedBy: null
-  rejectedAt: null
-  rejectionReason: null
-"""
-    out.write(f"M 100644 inline requests/prod/2026/{month:02d}/{tid}.yaml\n")
-    out.write(f"data {len(body)}\n{body}\n")  # ASCII: bytes == chars
-PY
+python3 "$root/benches/gen_tickets.py" import "$n" | git -C "$repo" fast-import --quiet
 git -C "$repo" reset -q --hard main
 printf 'generated in %.1fs\n' "$(echo "$(date +%s.%N) - $start" | bc)"
 

@@ -31,66 +31,7 @@ GIT_AUTHOR_DATE=2025-12-31T10:00:00Z GIT_COMMITTER_DATE=2025-12-31T10:00:00Z \
   git -C "$repo" commit -qam "team config"
 
 start=$(date +%s)
-python3 - "$n" <<'PY' | git -C "$repo" fast-import --quiet
-import sys, datetime
-n = int(sys.argv[1])
-out = sys.stdout
-t0 = int(datetime.datetime(2026, 1, 1, 8, tzinfo=datetime.timezone.utc).timestamp())
-step = max(60, 330 * 86400 // n)  # spread over eleven months, as a year of requests is
-who = "pierre.durand@example.com"
-for i in range(1, n + 1):
-    ts = t0 + i * step
-    at = datetime.datetime.fromtimestamp(ts, datetime.timezone.utc)
-    stamp = at.strftime("%Y-%m-%dT%H:%M:%SZ")
-    tid = f"PR-2026-{i:04d}"
-    body = f"""apiVersion: gostoa.dev/v1
-kind: PromotionRequest
-metadata:
-  id: {tid}
-  createdAt: {stamp}
-  createdBy: {who}
-  tenant: tenant-finance
-spec:
-  target:
-    type: api
-    name: service-{i % 97}
-    version: 1.{i % 13}.0
-    sourceEnvironment: staging
-    targetEnvironment: prod
-  request:
-    justification: Generated request number {i} for the benchmark
-    releaseNotes: null
-    impactAssessment: low
-    rollbackPlan: Revert to the previous version
-    scheduledDate: null
-  preChecks:
-    stagingTestsPassed: true
-    securityScanPassed: true
-    performanceTestsPassed: false
-    testEvidenceUrl: https://ci.example.com/pipeline/{i}
-status:
-  state: pending
-  history:
-  - action: created
-    at: {stamp}
-    by: {who}
-  approvedBy: null
-  approvedAt: null
-  deployedAt: null
-  rejectedBy: null
-  rejectedAt: null
-  rejectionReason: null
-"""
-    msg = f"ipr: create {tid}\n\nIpr-Action: create\nIpr-Request: {tid}\nIpr-Actor: {who}\n"
-    out.write("commit refs/heads/main\n")
-    out.write(f"author pierre.durand <{who}> {ts} +0000\n")
-    out.write(f"committer pierre.durand <{who}> {ts} +0000\n")
-    out.write(f"data {len(msg)}\n{msg}")
-    if i == 1:
-        out.write("from refs/heads/main^0\n")
-    out.write(f"M 100644 inline requests/prod/2026/{at.month:02d}/{tid}.yaml\n")
-    out.write(f"data {len(body)}\n{body}\n")
-PY
+python3 "$root/benches/gen_tickets.py" creates "$n" | git -C "$repo" fast-import --quiet
 git -C "$repo" reset -q --hard main
 git -C "$repo" gc -q
 echo "generated $n requests ($(git -C "$repo" rev-list --count HEAD) commits) in $(( $(date +%s) - start ))s"
