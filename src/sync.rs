@@ -375,6 +375,6 @@ fn backoff(attempt: u32) {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u32(attempt);
-    let bound_ms = (20u64 << attempt.min(5)).min(500);
+    let bound_ms = (20u64 << attempt.min(6)).min(1000);
     std::thread::sleep(Duration::from_millis(h.finish() % bound_ms + 1));
 }
