@@ -55,8 +55,7 @@ impl Env {
             repo,
             now: NOW.to_string(),
         };
-        let mut cmd = Command::new("git");
-        env.isolate(&mut cmd);
+        let mut cmd = Command::from_std(env.isolated("git"));
         let out = cmd
             .arg("clone")
             .arg("-q")
@@ -75,8 +74,7 @@ impl Env {
     /// Push this repo's main to a new bare repo in its temp dir; returns its path.
     pub fn publish(&self) -> PathBuf {
         let bare = self.tmp.path().join("remote.git");
-        let mut cmd = Command::new("git");
-        self.isolate(&mut cmd);
+        let mut cmd = Command::from_std(self.isolated("git"));
         let out = cmd
             .args(["init", "-q", "--bare", "-b", "main"])
             .arg(&bare)
@@ -129,7 +127,10 @@ impl Env {
         self.git(&["config", "user.name", email.split('@').next().unwrap()]);
     }
 
-    fn isolate(&self, cmd: &mut Command) {
+    /// `program` in the isolated environment: HOME in the temp dir, no
+    /// global or system git config, the clock pinned.
+    fn isolated(&self, program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
+        let mut cmd = std::process::Command::new(program);
         cmd.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap())
             .env("HOME", self.home())
@@ -138,6 +139,7 @@ impl Env {
             .env("IPR_NOW", &self.now)
             .env("NO_COLOR", "1")
             .env("TZ", "UTC");
+        cmd
     }
 
     /// `ipr -C <repo> ARGS…`, with no terminal on stdin.
@@ -147,23 +149,14 @@ impl Env {
 
     /// `ipr -C <dir> ARGS…`.
     pub fn ipr_at(&self, dir: &Path, args: &[&str]) -> Command {
-        let mut cmd = Command::cargo_bin("ipr").unwrap();
-        self.isolate(&mut cmd);
+        let mut cmd = Command::from_std(self.isolated(assert_cmd::cargo::cargo_bin("ipr")));
         cmd.arg("-C").arg(dir).args(args);
         cmd
     }
 
     /// `ipr -C <repo> ARGS…` as a std Command, to spawn (and kill).
     pub fn ipr_process(&self, args: &[&str]) -> std::process::Command {
-        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("ipr"));
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap())
-            .env("HOME", self.home())
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("IPR_NOW", &self.now)
-            .env("NO_COLOR", "1")
-            .env("TZ", "UTC");
+        let mut cmd = self.isolated(assert_cmd::cargo::cargo_bin("ipr"));
         cmd.arg("-C").arg(&self.repo).args(args);
         cmd
     }
@@ -175,8 +168,7 @@ impl Env {
 
     /// The real git binary, in the repo. Panics unless it succeeds.
     pub fn git(&self, args: &[&str]) -> String {
-        let mut cmd = Command::new("git");
-        self.isolate(&mut cmd);
+        let mut cmd = Command::from_std(self.isolated("git"));
         let out = cmd.current_dir(&self.repo).args(args).output().unwrap();
         assert!(
             out.status.success(),
