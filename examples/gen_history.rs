@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 use ipr::config::{Config, Role, User, ALLOWED_SIGNERS_PATH, CONFIG_PATH};
 use ipr::model::{Impact, PreChecks, RequestDetails, RequestId, Spec, Target, TargetType, Ticket};
-use ipr::store::{Change, Identity, SignMode, Store};
+use ipr::store::{Change, Identity, Store};
 use ipr::workflow::{self, Transition};
 
 const TENANT: &str = "tenant-finance";
@@ -81,7 +81,7 @@ impl Gen {
                 subject,
                 actor: &actor,
                 time: self.now,
-                sign: SignMode::Auto,
+                signer: None,
             })
             .expect("commit");
         self.head = Some(oid);

@@ -7,12 +7,12 @@
 use chrono::{DateTime, Datelike, Utc};
 use git2::Oid;
 
-use crate::clock;
 use crate::config::{Config, CONFIG_PATH};
 use crate::error::{Error, Result};
 use crate::model::{RequestId, Spec, Ticket};
+use crate::session::Session;
 use crate::store::signing::{SignatureStatus, Signer, Verifier};
-use crate::store::{Change, Identity, SignMode, Store};
+use crate::store::{Change, Identity, Store};
 use crate::trust::{self, Trusted};
 use crate::workflow::{self, Transition};
 
@@ -36,6 +36,10 @@ pub struct Done {
     pub config: Config,
     /// With `--push`: where it went and how many tries it took.
     pub pushed: Option<crate::sync::Report>,
+    /// The commits this action landed, oldest first: its own, and with
+    /// `--push` the local commits replayed before it. Events come from these
+    /// ([`crate::events`]).
+    pub landed: Vec<Oid>,
 }
 
 /// The committed state an action starts from.
@@ -49,19 +53,20 @@ pub struct Snapshot {
     pub trust: Trusted,
 }
 
-/// Read HEAD, config, actor and the clock, under the repository lock.
-pub fn snapshot(store: &Store) -> Result<Snapshot> {
-    snapshot_at(store, store.head()?)
+/// Read HEAD and its legitimate config, with the session's actor and
+/// clock, under the repository lock.
+pub fn snapshot(store: &Store, session: &Session) -> Result<Snapshot> {
+    snapshot_at(store, session, store.head()?)
 }
 
 /// The state as committed at `at`, after verifying the history up to it.
-pub fn snapshot_at(store: &Store, at: Option<Oid>) -> Result<Snapshot> {
+pub fn snapshot_at(store: &Store, session: &Session, at: Option<Oid>) -> Result<Snapshot> {
     let trust = trust::check(store, at)?;
     Ok(Snapshot {
         head: at,
         config: trust.config()?,
-        actor: store.identity()?,
-        now: clock::now()?,
+        actor: session.actor.clone(),
+        now: session.now(),
         trust,
     })
 }
@@ -107,23 +112,15 @@ pub(crate) fn check_signed_by(
     }
 }
 
-/// How this action's commit is signed: `--sign` or `signing.required` force
+/// Who signs this action's commit: `--sign` or `signing.required` force
 /// it, and a forced signature with no key refuses before anything is written.
-pub(crate) fn sign_mode(store: &Store, config: &Config, sign: bool) -> Result<SignMode> {
-    let mode = if sign || config.signing.required {
-        SignMode::Force
-    } else {
-        SignMode::Auto
-    };
-    if let Some(signer) = Signer::from_config(store.repo(), mode)? {
-        if mode == SignMode::Force && signer.key.is_none() {
-            return Err(Error::permission(
-                "signing is required but git config has no user.signingkey",
-            )
-            .with_hint("git config user.signingkey KEY (and gpg.format ssh for ssh keys)"));
-        }
-    }
-    Ok(mode)
+pub(crate) fn signer(
+    store: &Store,
+    session: &Session,
+    config: &Config,
+    sign: bool,
+) -> Result<Option<Signer>> {
+    session.signer(store, sign || config.signing.required)
 }
 
 /// A ticket change computed from a snapshot, not yet committed.
@@ -134,8 +131,14 @@ pub struct Planned {
 
 impl Planned {
     /// The commit that records it on top of `snap.head`.
-    pub(crate) fn build(&self, store: &Store, snap: &Snapshot, sign: bool) -> Result<Oid> {
-        let mode = sign_mode(store, &snap.config, sign)?;
+    pub(crate) fn build(
+        &self,
+        store: &Store,
+        session: &Session,
+        snap: &Snapshot,
+        sign: bool,
+    ) -> Result<Oid> {
+        let signer = signer(store, session, &snap.config, sign)?;
         let path = self.ticket.path();
         let oid = store.build_commit(&Change {
             parent: snap.head,
@@ -145,7 +148,7 @@ impl Planned {
             subject: &self.ticket.id().to_string(),
             actor: &snap.actor,
             time: snap.now,
-            sign: mode,
+            signer: signer.as_ref(),
         })?;
         check_signed_by(store, &snap.trust, &snap.config, oid, &snap.actor.email)?;
         Ok(oid)
@@ -157,15 +160,16 @@ impl Planned {
 /// state, pushed before the local branch moves. The caller holds the lock.
 pub fn perform(
     store: &Store,
+    session: &Session,
     options: Options,
     compute: &mut dyn FnMut(&Snapshot) -> Result<Planned>,
 ) -> Result<Done> {
-    let local = snapshot(store)?;
+    let local = snapshot(store, session)?;
     if options.push || local.config.sync.auto_push {
-        return crate::sync::push_action(store, options, compute);
+        return crate::sync::push_action(store, session, options, compute);
     }
     let planned = compute(&local)?;
-    let commit = planned.build(store, &local, options.sign)?;
+    let commit = planned.build(store, session, &local, options.sign)?;
     store.land(
         local.head,
         commit,
@@ -176,12 +180,19 @@ pub fn perform(
         commit,
         config: local.config,
         pushed: None,
+        landed: vec![commit],
     })
 }
 
 /// `ipr create`: validate, take the next ID, commit the new ticket.
-pub fn create(store: &Store, spec: Spec, tenant: &str, options: Options) -> Result<Done> {
-    create_gated(store, spec, tenant, options, &|_, _, _| Ok(()))
+pub fn create(
+    store: &Store,
+    session: &Session,
+    spec: Spec,
+    tenant: &str,
+    options: Options,
+) -> Result<Done> {
+    create_gated(store, session, spec, tenant, options, &|_, _, _| Ok(()))
 }
 
 /// A check of a new ticket against the committed state, run under the lock
@@ -192,6 +203,7 @@ pub type Gate<'a> = &'a dyn Fn(&Store, &Snapshot, &mut Ticket) -> Result<()>;
 /// [`create`], with `gate` run on the validated ticket before it is committed.
 pub fn create_gated(
     store: &Store,
+    session: &Session,
     spec: Spec,
     tenant: &str,
     options: Options,
@@ -200,7 +212,7 @@ pub fn create_gated(
     let _lock = store.lock()?;
     let mut spec = spec;
     spec.normalize();
-    perform(store, options, &mut |snap| {
+    perform(store, session, options, &mut |snap| {
         snap.trust.check_any()?;
         // An ID no commit ever used and no file holds: nothing is overwritten.
         let id = snap.trust.next_id(store, snap.now.year())?;
@@ -223,22 +235,24 @@ pub fn create_gated(
 /// Apply one transition to the request `id` and commit it.
 pub fn transition(
     store: &Store,
+    session: &Session,
     id: RequestId,
     transition: &Transition,
     options: Options,
 ) -> Result<Done> {
     let _lock = store.lock()?;
-    transition_locked(store, id, transition, options)
+    transition_locked(store, session, id, transition, options)
 }
 
 /// [`transition`] for a caller that already holds [`Store::lock`].
 pub fn transition_locked(
     store: &Store,
+    session: &Session,
     id: RequestId,
     transition: &Transition,
     options: Options,
 ) -> Result<Done> {
-    perform(store, options, &mut |snap| {
+    perform(store, session, options, &mut |snap| {
         snap.trust.check_ticket(id)?;
         let current = store.ticket(snap.head, id)?;
         let ticket = workflow::apply(
@@ -256,7 +270,7 @@ pub fn transition_locked(
 }
 
 /// `ipr init`: commit a first `.ipr/config.yaml`.
-pub fn init(store: &Store, config: &Config, options: Options) -> Result<Oid> {
+pub fn init(store: &Store, session: &Session, config: &Config, options: Options) -> Result<Oid> {
     let _lock = store.lock()?;
     let head = store.head()?;
     if store.read(head, CONFIG_PATH)?.is_some() {
@@ -265,17 +279,16 @@ pub fn init(store: &Store, config: &Config, options: Options) -> Result<Oid> {
         ))
         .with_hint("edit .ipr/config.yaml and commit it as an admin to change the setup"));
     }
-    let actor = store.identity()?;
-    let mode = sign_mode(store, config, options.sign)?;
+    let signer = signer(store, session, config, options.sign)?;
     let oid = store.commit(&Change {
         parent: head,
         path: CONFIG_PATH,
         content: config.to_yaml().as_bytes(),
         action: "init",
         subject: CONFIG_PATH,
-        actor: &actor,
-        time: clock::now()?,
-        sign: mode,
+        actor: &session.actor,
+        time: session.now(),
+        signer: signer.as_ref(),
     })?;
     if let Some(workdir) = store.workdir() {
         std::fs::create_dir_all(workdir.join(crate::store::REQUESTS_ROOT))?;
@@ -284,13 +297,19 @@ pub fn init(store: &Store, config: &Config, options: Options) -> Result<Oid> {
 }
 
 /// Commit a new `.ipr/config.yaml`; only an admin of the current config may.
-pub fn update_config(store: &Store, config: &Config, options: Options) -> Result<Oid> {
+pub fn update_config(
+    store: &Store,
+    session: &Session,
+    config: &Config,
+    options: Options,
+) -> Result<Oid> {
     let _lock = store.lock()?;
-    let snap = snapshot(store)?;
+    let snap = snapshot(store, session)?;
     snap.trust.check_any()?;
     crate::policy::check_admin(&snap.config, &snap.actor.email)?;
     commit_ipr_file(
         store,
+        session,
         &snap,
         CONFIG_PATH,
         config.to_yaml().as_bytes(),
@@ -301,8 +320,10 @@ pub fn update_config(store: &Store, config: &Config, options: Options) -> Result
 }
 
 /// Commit one file under `.ipr/` as an admin action of `snap.actor`.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn commit_ipr_file(
     store: &Store,
+    session: &Session,
     snap: &Snapshot,
     path: &str,
     content: &[u8],
@@ -310,7 +331,7 @@ pub(crate) fn commit_ipr_file(
     subject: &str,
     options: Options,
 ) -> Result<Oid> {
-    let mode = sign_mode(store, &snap.config, options.sign)?;
+    let signer = signer(store, session, &snap.config, options.sign)?;
     let change = Change {
         parent: snap.head,
         path,
@@ -319,7 +340,7 @@ pub(crate) fn commit_ipr_file(
         subject,
         actor: &snap.actor,
         time: snap.now,
-        sign: mode,
+        signer: signer.as_ref(),
     };
     let oid = store.build_commit(&change)?;
     check_signed_by(store, &snap.trust, &snap.config, oid, &snap.actor.email)?;

@@ -7,10 +7,12 @@
 //! The repository lock is held while committing, never while waiting.
 
 use crate::action::{self, Done, Options};
+use crate::config::RunnerDef;
 use crate::error::{Error, Result};
 use crate::model::{Action, RequestId, State, Ticket};
-use crate::notify::{Event, EventKind, Notifier};
-use crate::runner::{self, DeployRequest, Outcome, RunnerDef};
+use crate::notify::{self, Notifier};
+use crate::runner::{self, DeployRequest, Outcome};
+use crate::session::Session;
 use crate::store::Store;
 use crate::workflow::{self, Transition};
 
@@ -25,7 +27,7 @@ pub struct DeployOptions {
     pub no_wait: bool,
     /// `--break-glass --reason R`: an admin deploying inside a freeze.
     pub break_glass: Option<String>,
-    /// Stream the runner's output to stderr.
+    /// Stream the runner's output to the session's output.
     pub echo: bool,
     pub commit: Options,
 }
@@ -42,20 +44,21 @@ pub enum Deployed {
 }
 
 /// Deploy `id`, or resume watching its job if it is already `deploying`.
-/// `say` gets the lines meant for the user (policy `deny:` and `warning:`).
+/// Policy `warning:`s of a terraform request go to the session's output;
+/// a policy denial is the error, with its findings.
 pub fn deploy(
     store: &Store,
+    session: &Session,
     id: RequestId,
     options: &DeployOptions,
     notifier: &dyn Notifier,
-    say: &dyn Fn(&str),
 ) -> Result<Deployed> {
     let root = store
         .workdir()
         .ok_or_else(|| Error::other("deploy needs a work tree (this repository is bare)"))?
         .to_path_buf();
     let lock = store.lock()?;
-    let snap = action::snapshot(store)?;
+    let snap = action::snapshot(store, session)?;
     // Nothing runs on history that does not verify: no runner, URL or
     // token is taken from a config an unauthorized commit wrote.
     snap.trust.check_ticket(id)?;
@@ -63,13 +66,12 @@ pub fn deploy(
 
     if ticket.status.state == State::Deploying {
         drop(lock);
-        return resume(store, &ticket, options, notifier, &root);
+        return resume(store, session, &ticket, options, notifier, &root);
     }
 
     let name = runner::choose(&snap.config, &ticket, options.runner.as_deref());
     let def = RunnerDef::named(&snap.config, &name)?;
-    let secrets = std::sync::Arc::new(crate::secrets::Secrets::from_config(&snap.config));
-    let mut runner = def.build(&root, options.echo.then(|| secrets.clone()))?;
+    let mut runner = def.build(&root, echo(session, options, &snap.config))?;
     let request = DeployRequest::from_ticket(&ticket);
     // Every rule (rights, state, schedule, digests, expiry, freeze) before
     // anything runs: the same check the commit will make.
@@ -80,17 +82,10 @@ pub fn deploy(
     };
     workflow::apply(&ticket, &probe, &snap.actor.email, &snap.config, snap.now)?;
     // `.ipr/policies` against the approved plan (terraform requests only).
-    let on_deny = |f: &crate::rego::Finding| say(&format!("deny: {f}"));
-    let warnings = crate::plan_request::check_deploy(
-        store,
-        snap.head,
-        &ticket,
-        (&name, &def),
-        &root,
-        &on_deny,
-    )?;
+    let warnings =
+        crate::plan_request::check_deploy(store, snap.head, &ticket, (&name, &def), &root)?;
     for w in &warnings {
-        say(&format!("warning: {w}"));
+        session.output.line(&format!("warning: {w}"));
     }
     if options.dry_run {
         return Ok(Deployed::DryRun {
@@ -104,14 +99,7 @@ pub fn deploy(
         job_id: Some(job_id.to_string()),
         break_glass: options.break_glass.clone(),
     };
-    let notify_started = |done: &Done, job_id: &str| {
-        notifier.notify(&Event::new(
-            EventKind::DeploymentStarted,
-            &done.ticket,
-            &snap.actor.email,
-            Some(job_id.to_string()),
-        ))
-    };
+    let notify_started = |done: &Done| notify::landed(store, notifier, &done.landed);
 
     if let Some(job_id) = runner.planned_job_id(&request) {
         // A local runner: record `deploying` first, then run in the foreground.
@@ -121,9 +109,10 @@ pub fn deploy(
                 def.kind()
             )));
         }
-        let started = action::transition_locked(store, id, &start(&job_id), options.commit)?;
+        let started =
+            action::transition_locked(store, session, id, &start(&job_id), options.commit)?;
         drop(lock);
-        notify_started(&started, &job_id);
+        notify_started(&started);
         let request = DeployRequest::from_ticket(&started.ticket);
         let outcome = runner.launch(&request).and_then(|l| runner.wait(&l.job_id));
         let outcome = outcome.or_else(|e| {
@@ -131,30 +120,53 @@ pub fn deploy(
                 reason: e.message().to_string(),
             })
         });
-        return finish(store, id, &job_id, outcome, options, notifier);
+        return finish(store, session, id, &job_id, outcome, options, notifier);
     }
 
     // A remote runner: the job id exists once launched; record it at once.
     let launched = runner.launch(&request)?;
-    let started = action::transition_locked(store, id, &start(&launched.job_id), options.commit)
-        .map_err(|e| {
-            e.context(format!(
-                "job {} was launched but could not be recorded",
-                launched.job_id
-            ))
-        })?;
+    let started =
+        action::transition_locked(store, session, id, &start(&launched.job_id), options.commit)
+            .map_err(|e| {
+                e.context(format!(
+                    "job {} was launched but could not be recorded",
+                    launched.job_id
+                ))
+            })?;
     drop(lock);
-    notify_started(&started, &launched.job_id);
+    notify_started(&started);
     if options.no_wait {
         return Ok(Deployed::Started(started));
     }
     let outcome = runner.wait(&launched.job_id);
-    finish(store, id, &launched.job_id, outcome, options, notifier)
+    finish(
+        store,
+        session,
+        id,
+        &launched.job_id,
+        outcome,
+        options,
+        notifier,
+    )
+}
+
+/// Where a runner's output goes: the session's output, scrubbed of the
+/// config's secrets, when the caller asked for it.
+fn echo(
+    session: &Session,
+    options: &DeployOptions,
+    config: &crate::config::Config,
+) -> runner::process::Echo {
+    options.echo.then(|| runner::process::Sink {
+        output: session.output.clone(),
+        secrets: std::sync::Arc::new(crate::secrets::Secrets::from_config(config)),
+    })
 }
 
 /// Watch the job a `deploying` ticket records.
 fn resume(
     store: &Store,
+    session: &Session,
     ticket: &Ticket,
     options: &DeployOptions,
     notifier: &dyn Notifier,
@@ -181,7 +193,7 @@ fn resume(
             )));
         }
     }
-    let snap = action::snapshot(store)?;
+    let snap = action::snapshot(store, session)?;
     snap.trust.check_ticket(id)?;
     crate::policy::check(
         &snap.config,
@@ -190,8 +202,7 @@ fn resume(
         ticket,
     )?;
     let def = RunnerDef::named(&snap.config, &name)?;
-    let secrets = std::sync::Arc::new(crate::secrets::Secrets::from_config(&snap.config));
-    let mut runner = def.build(root, options.echo.then_some(secrets))?;
+    let mut runner = def.build(root, echo(session, options, &snap.config))?;
     if options.dry_run {
         return Ok(Deployed::DryRun {
             plan: format!("resume watching job {job_id} (runner {name}); nothing is launched\n"),
@@ -212,7 +223,7 @@ fn resume(
         )));
     }
     let outcome = runner.wait(&job_id);
-    finish(store, id, &job_id, outcome, options, notifier)
+    finish(store, session, id, &job_id, outcome, options, notifier)
 }
 
 /// Record the outcome of `job_id`. Only an outcome the runner reported is
@@ -221,6 +232,7 @@ fn resume(
 /// `deploying`, so the job is resumed and never launched a second time.
 fn finish(
     store: &Store,
+    session: &Session,
     id: RequestId,
     job_id: &str,
     outcome: Result<Outcome>,
@@ -230,22 +242,32 @@ fn finish(
     let outcome = match outcome {
         Ok(o) => o,
         Err(e) => {
-            return Err(Error::other(format!(
+            return Err(Error::waiting(format!(
                 "job {job_id} was launched and may still be running; watching it failed: {}",
                 e.message()
             ))
             .with_hint(format!(
                 "the ticket stays deploying with job {job_id}; run `ipr deploy {id}` again to resume watching (it never launches a second job)"
-            )))
+            ))
+            .with_source(e))
         }
     };
-    let done = record_outcome(store, id, job_id, &outcome, options.commit, notifier)?;
+    let done = record_outcome(
+        store,
+        session,
+        id,
+        job_id,
+        &outcome,
+        options.commit,
+        notifier,
+    )?;
     Ok(Deployed::Finished(done))
 }
 
 /// Commit `deployed` or `failed` for the job the ticket records.
 pub fn record_outcome(
     store: &Store,
+    session: &Session,
     id: RequestId,
     job_id: &str,
     outcome: &Outcome,
@@ -253,7 +275,7 @@ pub fn record_outcome(
     notifier: &dyn Notifier,
 ) -> Result<Done> {
     let _lock = store.lock()?;
-    let snap = action::snapshot(store)?;
+    let snap = action::snapshot(store, session)?;
     snap.trust.check_ticket(id)?;
     let ticket = store.ticket(snap.head, id)?;
     if ticket.status.state == State::Deploying {
@@ -272,30 +294,20 @@ pub fn record_outcome(
             .with_hint("pass the job id `ipr show ID` lists for the deploying entry"));
         }
     }
-    let (t, kind) = match outcome {
-        Outcome::Succeeded { deployment_id } => (
-            Transition::Succeed {
-                job_id: Some(job_id.to_string()),
-                deployment_id: deployment_id.clone(),
-            },
-            EventKind::DeploymentSucceeded,
-        ),
-        Outcome::Failed { reason } => (
-            Transition::Fail {
-                job_id: Some(job_id.to_string()),
-                // Whatever the runner printed is scrubbed of the secrets the
-                // config names before it reaches the ticket.
-                error: bounded(&crate::secrets::Secrets::from_config(&snap.config).scrub(reason)),
-            },
-            EventKind::DeploymentFailed,
-        ),
+    let t = match outcome {
+        Outcome::Succeeded { deployment_id } => Transition::Succeed {
+            job_id: Some(job_id.to_string()),
+            deployment_id: deployment_id.clone(),
+        },
+        Outcome::Failed { reason } => Transition::Fail {
+            job_id: Some(job_id.to_string()),
+            // Whatever the runner printed is scrubbed of the secrets the
+            // config names before it reaches the ticket.
+            error: bounded(&crate::secrets::Secrets::from_config(&snap.config).scrub(reason)),
+        },
     };
-    let done = action::transition_locked(store, id, &t, options)?;
-    let detail = match outcome {
-        Outcome::Failed { reason } => Some(reason.clone()),
-        Outcome::Succeeded { .. } => Some(job_id.to_string()),
-    };
-    notifier.notify(&Event::new(kind, &done.ticket, &snap.actor.email, detail));
+    let done = action::transition_locked(store, session, id, &t, options)?;
+    notify::landed(store, notifier, &done.landed);
     Ok(done)
 }
 

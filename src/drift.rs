@@ -14,11 +14,15 @@ use std::path::Path;
 
 use git2::Oid;
 
+use crate::action::{self, Done, Options};
+use crate::config::Config;
+use crate::config::RunnerDef;
 use crate::error::{Error, Result};
 use crate::model::{Impact, PreChecks, RequestDetails, Spec, Target, TargetType, Ticket};
 use crate::plan::PlanReport;
 use crate::plan_request::PlanInput;
 use crate::runner::terraform::TerraformConfig;
+use crate::session::Session;
 use crate::store::Store;
 
 /// `spec.target.version` of a drift request.
@@ -129,4 +133,105 @@ pub fn release_notes(report: &PlanReport) -> String {
         notes.push_str(&format!("- {} ({})\n", d.address, d.action));
     }
     notes
+}
+
+/// What `file_request` found or did.
+#[derive(Debug)]
+pub enum Filed {
+    /// A drift request of the stack was already open: no new one.
+    Open(Box<Ticket>),
+    /// The new drift request.
+    Created(Box<Done>),
+}
+
+/// Open the drift request of `req.name` as the session's actor, unless
+/// one is open: at most one open drift request per stack, checked again
+/// under the lock so that one opened meanwhile wins.
+pub fn file_request(
+    store: &Store,
+    session: &Session,
+    req: &DriftRequest,
+    input: &PlanInput,
+    tenant: Option<&str>,
+    options: Options,
+) -> Result<Filed> {
+    if let Some(open) = open_request(store, store.head()?, &req.name)? {
+        return Ok(Filed::Open(Box::new(open)));
+    }
+    let snap = action::snapshot(store, session)?;
+    let tenant = match tenant {
+        Some(t) => t.to_string(),
+        None => {
+            crate::request::default_tenant(&snap.config, &snap.actor.email).ok_or_else(|| {
+                Error::invalid("missing --tenant (you have no single tenant)")
+                    .with_hint("give --tenant TENANT")
+            })?
+        }
+    };
+    let spec = request_spec(req, input);
+    let policies = crate::plan_request::create_gate(&input.json);
+    let name = req.name.clone();
+    let gate = |store: &Store, snap: &action::Snapshot, t: &mut Ticket| {
+        if let Some(open) = open_request(store, snap.head, &name)? {
+            return Err(Error::conflict(format!(
+                "{} was opened for drift on {name} meanwhile",
+                open.id()
+            )));
+        }
+        policies(store, snap, t)
+    };
+    action::create_gated(store, session, spec, &tenant, options, &gate)
+        .map(|done| Filed::Created(Box::new(done)))
+}
+
+/// Detect drift with the terraform runner of the legitimate config
+/// (SPEC §10a: no binary or directory an unverified commit named):
+/// `runner` by name, or the only terraform runner.
+pub fn detect_in_repo(store: &Store, runner: Option<&str>) -> Result<PlanInput> {
+    let root = store
+        .workdir()
+        .ok_or_else(|| Error::other("drift needs a work tree (this repository is bare)"))?
+        .to_path_buf();
+    let trusted = crate::trust::check(store, store.head()?)?;
+    trusted.check_any()?;
+    let config = trusted.config()?;
+    let tf = terraform_runner(&config, runner)?;
+    let json = detect(&tf, &root)?;
+    PlanInput::from_json(json, None, &config.plan)
+        .map_err(|e| e.context("terraform show -json of the refresh-only plan"))
+}
+
+/// The terraform runner definition: `name`, or the only one.
+pub fn terraform_runner(config: &Config, name: Option<&str>) -> Result<TerraformConfig> {
+    if let Some(name) = name {
+        return match RunnerDef::named(config, name)? {
+            RunnerDef::Terraform(tf) => Ok(tf),
+            other => Err(Error::usage(format!(
+                "runner {name} is a {} runner; drift needs a terraform runner",
+                other.kind()
+            ))),
+        };
+    }
+    let mut found = Vec::new();
+    for name in config.runners.definitions.keys() {
+        if let RunnerDef::Terraform(tf) = RunnerDef::named(config, name)? {
+            found.push((name.clone(), tf));
+        }
+    }
+    match found.len() {
+        1 => Ok(found.remove(0).1),
+        0 => Err(Error::not_found(
+            "no terraform runner under runners.definitions in .ipr/config.yaml",
+        )
+        .with_hint(
+            "define one (`kind: terraform`, `binary`, `workdir`), or give --plan PLAN.json",
+        )),
+        _ => {
+            let names: Vec<String> = found.into_iter().map(|(n, _)| n).collect();
+            Err(Error::usage(format!(
+                "several terraform runners ({}): pick one with --runner",
+                names.join(", ")
+            )))
+        }
+    }
 }

@@ -1,61 +1,106 @@
-//! The one error type of the library.
+//! The error every engine call returns.
 //!
-//! Every failure ipr can report is an [`Error`]: a [`Kind`] that decides the
-//! exit code (SPEC §6), a message for the `error:` line and, where a fix is
-//! known, a hint for the `hint:` line. Library code builds these with the
-//! constructors below; only `main` turns them into text and an exit status.
+//! An [`Error`] says what went wrong as a [`Kind`] (the category a front end
+//! maps to an exit code or an HTTP status; the CLI does it in
+//! `cli::exit`), a message for people, an optional hint, the typed detail
+//! of the layer that refused ([`Detail`]: the rule of a refusal, the field
+//! problems of a validation, the findings of a policy denial, the
+//! violation that makes history untrusted) and the underlying error as its
+//! `source()`. No exit code, HTTP status or command line lives here.
 
 use std::fmt;
 
-/// What went wrong, as far as the caller's exit status is concerned.
+use crate::rego::Finding;
+use crate::verify::Violation;
+use crate::workflow::Refusal;
+
+/// What went wrong, as a category a front end maps to its own codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
-    /// I/O, git, network: exit 1.
+    /// I/O, git, network.
     Other,
-    /// Bad command line: exit 2.
+    /// A bad command line or call.
     Usage,
-    /// RBAC, self-approval, duplicate approval, freeze, missing signing key: exit 3.
+    /// RBAC, self-approval, duplicate approval, freeze, policy denial,
+    /// missing signing key.
     Permission,
-    /// Ticket, repository or config not found: exit 4.
+    /// Ticket, repository or config not found.
     NotFound,
-    /// Illegal state transition or a concurrent update that lost the race: exit 5.
+    /// Illegal state transition, or a concurrent update that lost the race.
     Conflict,
-    /// Validation, bad YAML, bad ID: exit 6.
+    /// Validation, bad YAML, bad ID.
     Invalid,
-    /// `ipr verify` found violations: exit 7.
-    Violations,
-    /// The runner reported a failed deployment: exit 8.
+    /// History does not verify: `ipr verify` found violations, or an action
+    /// was refused because the history it acts on does not verify.
+    Untrusted,
+    /// A launched job could not be watched to its end (the runner cannot be
+    /// reached, refuses credentials, timed out): the job may still run.
+    Waiting,
+    /// The runner reported a failed deployment.
     DeployFailed,
 }
 
-impl Kind {
-    /// The documented exit code (SPEC §6).
-    pub fn exit_code(self) -> i32 {
-        match self {
-            Kind::Other => 1,
-            Kind::Usage => 2,
-            Kind::Permission => 3,
-            Kind::NotFound => 4,
-            Kind::Conflict => 5,
-            Kind::Invalid => 6,
-            Kind::Violations => 7,
-            Kind::DeployFailed => 8,
+/// The typed detail of an error, from the layer that raised it.
+#[derive(Debug, Clone, Default)]
+pub enum Detail {
+    #[default]
+    None,
+    /// A rule of the workflow or the access policy refused.
+    Refused(Refusal),
+    /// Validation: every problem found, each naming its field.
+    Problems(Vec<Problem>),
+    /// `.ipr/policies` denied: their findings.
+    Denied(Vec<Finding>),
+    /// The violation that makes the history untrusted (SPEC §10a).
+    Untrusted(Box<Violation>),
+}
+
+/// One validation problem: the field (`spec.request.justification`) and
+/// what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Problem {
+    pub field: String,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Problem {
+        Problem {
+            field: field.into(),
+            message: message.into(),
         }
     }
 }
 
-/// An error with its exit-code kind and an optional hint.
-#[derive(Debug, thiserror::Error)]
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// An error with its kind, detail, hint and source.
+#[derive(Debug)]
 pub struct Error {
     kind: Kind,
     message: String,
     hint: Option<String>,
-    code: Option<&'static str>,
+    detail: Detail,
+    source: Option<Source>,
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|s| s as &(dyn std::error::Error + 'static))
     }
 }
 
@@ -67,7 +112,8 @@ impl Error {
             kind,
             message: message.into(),
             hint: None,
-            code: None,
+            detail: Detail::None,
+            source: None,
         }
     }
     pub fn other(message: impl Into<String>) -> Self {
@@ -88,28 +134,60 @@ impl Error {
     pub fn invalid(message: impl Into<String>) -> Self {
         Self::new(Kind::Invalid, message)
     }
-    pub fn violations(message: impl Into<String>) -> Self {
-        Self::new(Kind::Violations, message)
+    pub fn untrusted(message: impl Into<String>) -> Self {
+        Self::new(Kind::Untrusted, message)
+    }
+    pub fn waiting(message: impl Into<String>) -> Self {
+        Self::new(Kind::Waiting, message)
     }
     pub fn deploy_failed(message: impl Into<String>) -> Self {
         Self::new(Kind::DeployFailed, message)
     }
 
-    /// Attach the `hint:` line.
+    /// A validation error carrying every problem (`context: p1; p2`).
+    pub fn problems(context: &str, problems: Vec<Problem>) -> Self {
+        let joined: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
+        let message = if context.is_empty() {
+            joined.join("; ")
+        } else {
+            format!("{context}: {}", joined.join("; "))
+        };
+        Error::invalid(message).with_detail(Detail::Problems(problems))
+    }
+
+    /// An I/O error on `path`, kept as the source.
+    pub fn io(path: impl fmt::Display, e: std::io::Error) -> Self {
+        let kind = match e.kind() {
+            std::io::ErrorKind::NotFound => Kind::NotFound,
+            _ => Kind::Other,
+        };
+        Error::new(kind, format!("{path}: {e}")).with_source(e)
+    }
+
+    /// Attach the hint: what to do about it, for people.
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
     }
 
-    /// Name the rule that refused, as a stable kebab-case id (for example
-    /// `self-approval`), so `ipr verify` can report which rule a replayed
-    /// transition broke without matching on message text.
-    pub fn with_code(mut self, code: &'static str) -> Self {
-        self.code = Some(code);
+    /// Name the rule of the workflow or access policy that refused, so
+    /// `ipr verify` and a server can tell which without reading the message.
+    pub fn with_refusal(self, rule: Refusal) -> Self {
+        self.with_detail(Detail::Refused(rule))
+    }
+
+    pub fn with_detail(mut self, detail: Detail) -> Self {
+        self.detail = detail;
         self
     }
 
-    /// Prefix the message with context, keeping kind and hint.
+    /// Keep `source` as the cause (`std::error::Error::source`).
+    pub fn with_source(mut self, source: impl Into<Source>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
+    /// Prefix the message with context, keeping kind, detail and hint.
     pub fn context(mut self, context: impl fmt::Display) -> Self {
         self.message = format!("{context}: {}", self.message);
         self
@@ -124,12 +202,29 @@ impl Error {
     pub fn hint(&self) -> Option<&str> {
         self.hint.as_deref()
     }
-    pub fn exit_code(&self) -> i32 {
-        self.kind.exit_code()
+    pub fn detail(&self) -> &Detail {
+        &self.detail
     }
-    /// The rule id given with [`Error::with_code`], if any.
-    pub fn code(&self) -> Option<&'static str> {
-        self.code
+    /// The refusing rule given with [`Error::with_refusal`], if any.
+    pub fn refusal(&self) -> Option<Refusal> {
+        match self.detail {
+            Detail::Refused(r) => Some(r),
+            _ => None,
+        }
+    }
+    /// The validation problems, if this is a validation error.
+    pub fn problem_list(&self) -> &[Problem] {
+        match &self.detail {
+            Detail::Problems(p) => p,
+            _ => &[],
+        }
+    }
+    /// The policy findings, if `.ipr/policies` denied.
+    pub fn findings(&self) -> &[Finding] {
+        match &self.detail {
+            Detail::Denied(f) => f,
+            _ => &[],
+        }
     }
 }
 
@@ -140,12 +235,12 @@ impl From<git2::Error> for Error {
             git2::ErrorCode::NotFound => Kind::NotFound,
             _ => Kind::Other,
         };
-        Error::new(kind, format!("git: {}", e.message()))
+        Error::new(kind, format!("git: {}", e.message())).with_source(e)
     }
 }
 
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
-        Error::other(e.to_string())
+        Error::other(e.to_string()).with_source(e)
     }
 }

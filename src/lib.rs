@@ -6,21 +6,24 @@
 
 pub mod action;
 pub mod cli;
-pub mod clock;
 pub mod config;
 pub mod deploy;
 pub mod drift;
 pub mod error;
+pub mod events;
 pub mod hooks;
 pub mod model;
 pub mod notify;
 pub mod plan;
 pub mod plan_request;
 pub mod policy;
+pub mod query;
 pub mod recover;
 pub mod rego;
+pub mod request;
 pub mod runner;
 pub mod secrets;
+pub mod session;
 pub mod store;
 pub mod sync;
 pub mod text;

@@ -11,7 +11,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::error::{Error, Problem, Result};
 
 /// `kind:` of every ticket.
 pub const KIND: &str = "PromotionRequest";
@@ -239,6 +239,76 @@ string_enum!(
         Failed = "failed",
     }
 );
+
+/// The event names of SPEC §9.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EventKind {
+    RequestCreated,
+    RequestApproved,
+    RequestRejected,
+    RequestCancelled,
+    DeploymentStarted,
+    DeploymentSucceeded,
+    DeploymentFailed,
+}
+
+impl EventKind {
+    pub const ALL: &'static [EventKind] = &[
+        EventKind::RequestCreated,
+        EventKind::RequestApproved,
+        EventKind::RequestRejected,
+        EventKind::RequestCancelled,
+        EventKind::DeploymentStarted,
+        EventKind::DeploymentSucceeded,
+        EventKind::DeploymentFailed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::RequestCreated => "request-created",
+            EventKind::RequestApproved => "request-approved",
+            EventKind::RequestRejected => "request-rejected",
+            EventKind::RequestCancelled => "request-cancelled",
+            EventKind::DeploymentStarted => "deployment-started",
+            EventKind::DeploymentSucceeded => "deployment-succeeded",
+            EventKind::DeploymentFailed => "deployment-failed",
+        }
+    }
+
+    /// The event a history entry of this action is.
+    pub fn of(action: Action) -> EventKind {
+        match action {
+            Action::Created => EventKind::RequestCreated,
+            Action::Approved => EventKind::RequestApproved,
+            Action::Rejected => EventKind::RequestRejected,
+            Action::Cancelled => EventKind::RequestCancelled,
+            Action::Deploying => EventKind::DeploymentStarted,
+            Action::Deployed => EventKind::DeploymentSucceeded,
+            Action::Failed => EventKind::DeploymentFailed,
+        }
+    }
+}
+
+impl std::fmt::Display for EventKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for EventKind {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        EventKind::ALL
+            .iter()
+            .copied()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| {
+                let known: Vec<&str> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
+                format!("unknown event `{s}` (known: {})", known.join(", "))
+            })
+    }
+}
 
 impl State {
     /// deployed, rejected and cancelled end a request.
@@ -513,7 +583,7 @@ pub(crate) fn yaml_message(e: &serde_yaml_ng::Error) -> String {
 /// Check what `ipr create` requires of a new request. Every problem is
 /// listed, so one run tells the user everything to fix.
 pub fn validate_new(spec: &Spec, tenant: &str, config: &Config) -> Result<()> {
-    let mut problems: Vec<String> = Vec::new();
+    let mut problems: Vec<Problem> = Vec::new();
     let t = &spec.target;
     for (key, value) in [
         ("spec.target.name", &t.name),
@@ -522,7 +592,7 @@ pub fn validate_new(spec: &Spec, tenant: &str, config: &Config) -> Result<()> {
         ("spec.target.targetEnvironment", &t.target_environment),
     ] {
         if value.trim().is_empty() {
-            problems.push(format!("{key} must not be empty"));
+            problems.push(Problem::new(key, format!("{key} must not be empty")));
         }
     }
     for (key, value) in [
@@ -533,14 +603,17 @@ pub fn validate_new(spec: &Spec, tenant: &str, config: &Config) -> Result<()> {
             continue;
         }
         if !is_environment_name(value) {
-            problems.push(format!(
+            problems.push(Problem::new(key, format!(
                 "{key} `{}` is not an environment name (lowercase letters, digits and -, like prod or eu-west-1)",
                 value.escape_debug()
-            ));
+            )));
         } else if !config.environments.is_empty() && !config.environments.contains(value) {
-            problems.push(format!(
-                "{key} `{value}` is not an environment in .ipr/config.yaml (known: {})",
-                config.environments.join(", ")
+            problems.push(Problem::new(
+                key,
+                format!(
+                    "{key} `{value}` is not an environment in .ipr/config.yaml (known: {})",
+                    config.environments.join(", ")
+                ),
             ));
         }
     }
@@ -549,77 +622,96 @@ pub fn validate_new(spec: &Spec, tenant: &str, config: &Config) -> Result<()> {
         ("spec.target.version", &t.version),
     ] {
         if value.chars().any(is_invisible) {
-            problems.push(format!(
+            problems.push(Problem::new(key, format!(
                 "{key} is one line of visible text; it has a line break, control or invisible character ({})",
                 value.escape_debug()
-            ));
+            )));
         }
     }
     if !t.source_environment.trim().is_empty() && t.source_environment == t.target_environment {
-        problems.push(format!(
-            "spec.target: source and target environment are both `{}`",
-            t.source_environment
+        problems.push(Problem::new(
+            "spec.target",
+            format!(
+                "spec.target: source and target environment are both `{}`",
+                t.source_environment
+            ),
         ));
     }
     let r = &spec.request;
     let len = visible_len(&r.justification);
     if len < MIN_JUSTIFICATION {
-        problems.push(format!(
+        problems.push(Problem::new(
+            "spec.request.justification",
+            format!(
             "spec.request.justification must be at least {MIN_JUSTIFICATION} characters (has {len})"
+        ),
         ));
     }
     if visible_len(&r.rollback_plan) == 0 {
-        problems.push("spec.request.rollbackPlan is required".into());
+        problems.push(Problem::new(
+            "spec.request.rollbackPlan",
+            "spec.request.rollbackPlan is required",
+        ));
     }
     let p = &spec.pre_checks;
     if !p.staging_tests_passed {
-        problems.push("spec.preChecks.stagingTestsPassed must be true to create a request".into());
+        problems.push(Problem::new(
+            "spec.preChecks.stagingTestsPassed",
+            "spec.preChecks.stagingTestsPassed must be true to create a request",
+        ));
     }
     if !p.security_scan_passed {
-        problems.push("spec.preChecks.securityScanPassed must be true to create a request".into());
+        problems.push(Problem::new(
+            "spec.preChecks.securityScanPassed",
+            "spec.preChecks.securityScanPassed must be true to create a request",
+        ));
     }
     if has_credentials(&p.test_evidence_url) {
-        problems.push(
-            "spec.preChecks.testEvidenceUrl holds a user name or password; link to it without credentials"
-                .into(),
-        );
+        problems.push(Problem::new("spec.preChecks.testEvidenceUrl", "spec.preChecks.testEvidenceUrl holds a user name or password; link to it without credentials",
+        ));
     } else if !matches!(p.test_evidence_url.scheme(), "http" | "https") {
-        problems.push(format!(
-            "spec.preChecks.testEvidenceUrl must be an http(s) URL, not `{}`",
-            p.test_evidence_url
+        problems.push(Problem::new(
+            "spec.preChecks.testEvidenceUrl",
+            format!(
+                "spec.preChecks.testEvidenceUrl must be an http(s) URL, not `{}`",
+                p.test_evidence_url
+            ),
         ));
     }
     if !config.tenants.iter().any(|x| x == tenant) {
-        problems.push(format!(
-            "metadata.tenant `{tenant}` is not a tenant in .ipr/config.yaml (known: {})",
-            config.tenants.join(", ")
+        problems.push(Problem::new(
+            "metadata.tenant",
+            format!(
+                "metadata.tenant `{tenant}` is not a tenant in .ipr/config.yaml (known: {})",
+                config.tenants.join(", ")
+            ),
         ));
     }
     match &spec.plan {
         None if t.kind == TargetType::Terraform => {
-            problems.push("a terraform target needs a plan (spec.plan)".into());
+            problems.push(Problem::new(
+                "spec.plan",
+                "a terraform target needs a plan (spec.plan)",
+            ));
         }
         Some(_) if t.kind != TargetType::Terraform => {
-            problems.push(format!(
-                "spec.plan is only for terraform targets, not {}",
-                t.kind
+            problems.push(Problem::new(
+                "spec.plan",
+                format!("spec.plan is only for terraform targets, not {}", t.kind),
             ));
         }
         Some(plan) if r.impact_assessment < plan.risk => {
-            problems.push(format!(
+            problems.push(Problem::new("spec.request.impactAssessment", format!(
                 "spec.request.impactAssessment {} is lower than the plan's risk {}; an impact may be raised above the risk, never lowered",
                 r.impact_assessment, plan.risk
-            ));
+            )));
         }
         _ => {}
     }
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(Error::invalid(format!(
-            "invalid request: {}",
-            problems.join("; ")
-        )))
+        Err(Error::problems("invalid request", problems))
     }
 }
 

@@ -13,12 +13,12 @@ use std::path::Path;
 use git2::Oid;
 
 use crate::action::Snapshot;
+use crate::config::RunnerDef;
 use crate::error::{Error, Result};
 use crate::model::{PlanRef, TargetType, Ticket};
 use crate::plan::{self, PlanConfig, PlanReport};
 use crate::rego::{self, Finding, PolicySet, Source};
 use crate::runner::terraform::{file_sha256, TerraformConfig};
-use crate::runner::RunnerDef;
 use crate::store::Store;
 
 /// Where a gitops repo keeps its policies.
@@ -128,26 +128,21 @@ pub fn policies_at(store: &Store, at: Option<Oid>) -> Result<Option<PolicySet>> 
     Ok(Some(PolicySet::load(&sources)?))
 }
 
-/// Receives each `deny` message before the refusal, so that every one is
-/// shown (the CLI prints them as `deny:` lines above the `error:` line).
-pub type OnDeny<'a> = &'a dyn Fn(&Finding);
-
 /// Evaluate `policies` for the request `what` (`ticket`, with its plan):
-/// each `deny` goes to `on_deny` and together they are one permission error
-/// (exit 3); the `warn`s are returned.
+/// the `deny`s together are one permission error that carries them all
+/// ([`Error::findings`]; the CLI prints them as `deny:` lines above the
+/// `error:` line); the `warn`s are returned.
 pub fn check(
     policies: &mut PolicySet,
     plan_json: &[u8],
     ticket: &Ticket,
     what: &str,
-    on_deny: OnDeny<'_>,
 ) -> Result<Vec<Finding>> {
     let request = serde_json::to_value(ticket).expect("a ticket always serializes");
     let verdict = policies.evaluate(&rego::input(plan_json, &request)?)?;
     if verdict.deny.is_empty() {
         return Ok(verdict.warn);
     }
-    verdict.deny.iter().for_each(on_deny);
     let mut per_policy: Vec<(&str, usize)> = Vec::new();
     for f in &verdict.deny {
         match per_policy.iter_mut().find(|(p, _)| *p == f.policy) {
@@ -165,6 +160,7 @@ pub fn check(
         if n == 1 { "" } else { "s" },
         counts.join(", ")
     ))
+    .with_detail(crate::error::Detail::Denied(verdict.deny.clone()))
     .with_hint(format!(
         "change the plan so the policies pass; policy changes are commits to {POLICIES_DIR} (`ipr policy test` runs their fixtures)"
     )))
@@ -175,7 +171,6 @@ pub fn check(
 /// in `spec.plan.warnings`.
 pub fn create_gate<'a>(
     plan_json: &'a [u8],
-    on_deny: OnDeny<'a>,
 ) -> impl Fn(&Store, &Snapshot, &mut Ticket) -> Result<()> + 'a {
     move |store, snap, ticket| {
         if ticket.spec.target.kind != TargetType::Terraform {
@@ -184,7 +179,7 @@ pub fn create_gate<'a>(
         let Some(mut policies) = policies_at(store, snap.head)? else {
             return Ok(());
         };
-        let warnings = check(&mut policies, plan_json, ticket, "the request", on_deny)?;
+        let warnings = check(&mut policies, plan_json, ticket, "the request")?;
         if let Some(plan) = ticket.spec.plan.as_mut() {
             for w in warnings {
                 if !plan.warnings.contains(&w.message) {
@@ -207,7 +202,6 @@ pub fn check_deploy(
     ticket: &Ticket,
     runner: (&str, &RunnerDef),
     repo_root: &Path,
-    on_deny: OnDeny<'_>,
 ) -> Result<Vec<Finding>> {
     if ticket.spec.target.kind != TargetType::Terraform {
         return Ok(Vec::new());
@@ -225,13 +219,7 @@ pub fn check_deploy(
         .with_hint("deploy terraform requests with a terraform runner (`runners.definitions.NAME.kind: terraform`)"));
     };
     let json = show_json(tf, repo_root, ticket)?;
-    check(
-        &mut policies,
-        &json,
-        ticket,
-        &ticket.id().to_string(),
-        on_deny,
-    )
+    check(&mut policies, &json, ticket, &ticket.id().to_string())
 }
 
 /// `terraform show -json` of the runner's saved plan file, after checking

@@ -1,16 +1,12 @@
 //! Who may do what (SPEC §4): the role table, anti-self-approval, quorum.
 //!
-//! Every check returns `Ok(())` or a permission error (exit 3) that says
-//! which rule refused and why, so the CLI and `ipr verify` report the same.
+//! Every check returns `Ok(())` or a permission error that names the
+//! [`Refusal`] rule and why, so the CLI and `ipr verify` report the same.
 
 use crate::config::{Config, Role, User};
 use crate::error::{Error, Result};
 use crate::model::Ticket;
-
-/// Rule ids (see [`Error::code`]) of the refusals below.
-pub const NO_ROLE: &str = "no-role";
-pub const SELF_APPROVAL: &str = "self-approval";
-pub const DUPLICATE_APPROVAL: &str = "duplicate-approval";
+use crate::workflow::Refusal;
 
 /// What an actor wants to do with a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +36,7 @@ fn known<'c>(config: &'c Config, actor: &str) -> Result<&'c User> {
             "{actor} is not a user in .ipr/config.yaml and has no rights"
         ))
         .with_hint("an admin adds you under `users:` in .ipr/config.yaml")
-        .with_code(NO_ROLE)
+        .with_refusal(Refusal::NoRole)
     })
 }
 
@@ -54,7 +50,7 @@ fn denied(actor: &str, role: Role, cap: Capability, why: &str) -> Error {
         role.as_str(),
         cap.verb()
     ))
-    .with_code(NO_ROLE)
+    .with_refusal(Refusal::NoRole)
 }
 
 /// May `actor` create a request for `tenant`?
@@ -105,7 +101,7 @@ pub fn check(config: &Config, actor: &str, cap: Capability, ticket: &Ticket) -> 
                 "{actor} created {id} and may not review it (no self-approval)"
             ))
             .with_hint("ask another tenant admin or an admin to review it")
-            .with_code(SELF_APPROVAL));
+            .with_refusal(Refusal::SelfApproval));
         }
         if ticket
             .approvers()
@@ -115,7 +111,7 @@ pub fn check(config: &Config, actor: &str, cap: Capability, ticket: &Ticket) -> 
             return Err(Error::permission(format!(
                 "{actor} has already approved {id} (one approval per person)"
             ))
-            .with_code(DUPLICATE_APPROVAL));
+            .with_refusal(Refusal::DuplicateApproval));
         }
     }
     Ok(())
@@ -181,7 +177,7 @@ mod tests {
             let got = check(&c, actor, cap, &t);
             assert_eq!(got.is_ok(), want, "{actor} {cap:?}");
             if let Err(e) = got {
-                assert_eq!(e.exit_code(), 3);
+                assert_eq!(crate::cli::exit::code(e.kind()), 3);
             }
         }
     }
@@ -195,7 +191,10 @@ mod tests {
             "pierre.durand@example.com",
             "x@example.com",
         ] {
-            assert_eq!(check_admin(&c, who).unwrap_err().exit_code(), 3);
+            assert_eq!(
+                crate::cli::exit::code(check_admin(&c, who).unwrap_err().kind()),
+                3
+            );
         }
     }
 }

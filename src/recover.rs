@@ -4,10 +4,11 @@
 
 use git2::Oid;
 
-use crate::action::{self, check_signed_by, sign_mode, Options};
+use crate::action::{self, check_signed_by, Options};
 use crate::error::{Error, Result};
 use crate::model::{RequestId, Ticket};
 use crate::policy;
+use crate::session::Session;
 use crate::store::{Change, Store};
 use crate::verify::Violation;
 use crate::waiver::{Waiver, Waivers, MIN_WAIVER_REASON, WAIVERS_PATH};
@@ -24,10 +25,16 @@ pub struct Waived {
 
 /// `ipr waive COMMIT --reason R`: record in `.ipr/waivers.yaml` that an
 /// admin accepts the violations of `rev`.
-pub fn waive(store: &Store, rev: &str, reason: &str, options: Options) -> Result<Waived> {
+pub fn waive(
+    store: &Store,
+    session: &Session,
+    rev: &str,
+    reason: &str,
+    options: Options,
+) -> Result<Waived> {
     let _lock = store.lock()?;
     // Not `check_any`: this is how an admin gets out of a refused state.
-    let snap = action::snapshot(store)?;
+    let snap = action::snapshot(store, session)?;
     policy::check_admin(&snap.config, &snap.actor.email)
         .map_err(|e| e.with_hint("only admins may waive violations"))?;
     if crate::model::visible_len(reason) < MIN_WAIVER_REASON {
@@ -82,6 +89,7 @@ pub fn waive(store: &Store, rev: &str, reason: &str, options: Options) -> Result
     });
     let commit = action::commit_ipr_file(
         store,
+        session,
         &snap,
         WAIVERS_PATH,
         waivers.to_yaml().as_bytes(),
@@ -104,9 +112,14 @@ pub struct ImportFile {
 
 /// `ipr import FILE...`: commit each ticket unchanged, one commit each, in
 /// ID order. Every file is checked before the first commit.
-pub fn import(store: &Store, files: &[ImportFile], options: Options) -> Result<Vec<(Ticket, Oid)>> {
+pub fn import(
+    store: &Store,
+    session: &Session,
+    files: &[ImportFile],
+    options: Options,
+) -> Result<Vec<(Ticket, Oid)>> {
     let _lock = store.lock()?;
-    let snap = action::snapshot(store)?;
+    let snap = action::snapshot(store, session)?;
     snap.trust.check_any()?;
     policy::check_admin(&snap.config, &snap.actor.email)
         .map_err(|e| e.with_hint("only admins may import tickets"))?;
@@ -144,7 +157,7 @@ pub fn import(store: &Store, files: &[ImportFile], options: Options) -> Result<V
             )));
         }
     }
-    let mode = sign_mode(store, &snap.config, options.sign)?;
+    let signer = action::signer(store, session, &snap.config, options.sign)?;
     let mut head = snap.head;
     let mut done = Vec::new();
     for (t, f) in tickets {
@@ -158,7 +171,7 @@ pub fn import(store: &Store, files: &[ImportFile], options: Options) -> Result<V
             subject: &subject,
             actor: &snap.actor,
             time: snap.now,
-            sign: mode,
+            signer: signer.as_ref(),
         })?;
         check_signed_by(store, &snap.trust, &snap.config, commit, &snap.actor.email)?;
         store.land(head, commit, &format!("ipr: import {subject}"))?;

@@ -16,6 +16,7 @@ use git2::Oid;
 use crate::action::{self, Done, Options, Planned, Snapshot};
 use crate::error::{Error, Result};
 use crate::model::{RequestId, Ticket};
+use crate::session::{Session, Signing};
 use crate::store::remote::{self, Pushed};
 use crate::store::{Change, Identity, Store};
 use crate::workflow::{self, Transition};
@@ -36,6 +37,8 @@ pub struct Report {
     pub received: usize,
     /// Whether anything was pushed.
     pub pushed: bool,
+    /// The commits this process landed on the remote, oldest first.
+    pub landed: Vec<Oid>,
     /// Requests created offline that got a new ID: (old, new).
     pub renumbered: Vec<(RequestId, RequestId)>,
     /// Local actions that are no longer legal on the remote's state.
@@ -54,10 +57,16 @@ pub struct Dropped {
     pub reason: String,
 }
 
-/// `ipr sync`.
-pub fn sync(store: &Store, remote_name: Option<&str>, options: Options) -> Result<Report> {
+/// `ipr sync`. It acts for no one: replayed commits keep their authors,
+/// and are signed as `signing` says.
+pub fn sync(
+    store: &Store,
+    signing: &Signing,
+    remote_name: Option<&str>,
+    options: Options,
+) -> Result<Report> {
     let _lock = store.lock()?;
-    let (_, report) = rounds(store, remote_name, options, &mut |_, _| Ok(None))?;
+    let (_, report) = rounds(store, signing, remote_name, options, &mut |_, _| Ok(None))?;
     Ok(report)
 }
 
@@ -66,22 +75,30 @@ pub fn sync(store: &Store, remote_name: Option<&str>, options: Options) -> Resul
 /// An action that is illegal on that state fails and leaves nothing behind.
 pub fn push_action(
     store: &Store,
+    session: &Session,
     options: Options,
     compute: &mut dyn FnMut(&Snapshot) -> Result<Planned>,
 ) -> Result<Done> {
     let mut last: Option<(Planned, crate::config::Config)> = None;
-    let (tip, report) = rounds(store, None, options, &mut |store, base| {
-        let snap = action::snapshot_at(store, base)?;
-        let planned = compute(&snap)?;
-        let oid = planned.build(store, &snap, options.sign)?;
-        last = Some((planned, snap.config.clone()));
-        Ok(Some(oid))
-    })?;
+    let (tip, report) = rounds(
+        store,
+        &session.signing,
+        None,
+        options,
+        &mut |store, base| {
+            let snap = action::snapshot_at(store, session, base)?;
+            let planned = compute(&snap)?;
+            let oid = planned.build(store, session, &snap, options.sign)?;
+            last = Some((planned, snap.config.clone()));
+            Ok(Some(oid))
+        },
+    )?;
     let (planned, config) = last.expect("the action was computed");
     Ok(Done {
         ticket: planned.ticket,
         commit: tip.expect("an action makes a commit"),
         config,
+        landed: report.landed.clone(),
         pushed: Some(report),
     })
 }
@@ -93,6 +110,7 @@ type Extra<'a> = dyn FnMut(&Store, Option<Oid>) -> Result<Option<Oid>> + 'a;
 /// rejected because the remote moved. Returns the landed tip.
 fn rounds(
     store: &Store,
+    signing: &Signing,
     remote_name: Option<&str>,
     options: Options,
     extra: &mut Extra<'_>,
@@ -110,7 +128,7 @@ fn rounds(
             Some(tracking) => Some(store.repo().refname_to_id(&tracking)?),
             None => None,
         };
-        let (mut tip, mut report) = replay(store, remote_tip, local, options)?;
+        let (mut tip, mut report) = replay(store, signing, remote_tip, local, options)?;
         report.upstream = format!("{}/{}", up.remote, up.branch);
         report.attempts = attempt;
         if let Some(oid) = extra(store, tip)? {
@@ -130,7 +148,10 @@ fn rounds(
         }
         if Some(new) != remote_tip {
             match remote::push(&dir, &up, new, options.no_input)? {
-                Pushed::Ok => report.pushed = true,
+                Pushed::Ok => {
+                    report.pushed = true;
+                    report.landed = store.commits_between(remote_tip, new)?;
+                }
                 Pushed::Behind => {
                     backoff(attempt);
                     continue;
@@ -169,14 +190,15 @@ fn check_outgoing(store: &Store, remote_tip: Option<Oid>, new: Oid) -> Result<()
         .iter()
         .find(|v| outgoing.contains(&v.commit))
     {
-        Some(v) => Err(Error::violations(format!(
+        Some(v) => Err(Error::untrusted(format!(
             "refusing to push: commit {} ({}) breaks {}: {}",
             &v.commit[..12.min(v.commit.len())],
             v.file,
             v.rule,
             v.message
         ))
-        .with_hint("`ipr verify` lists every violation; undo the commit (git reset, git revert) before pushing")),
+        .with_hint("`ipr verify` lists every violation; undo the commit (git reset, git revert) before pushing")
+        .with_detail(crate::error::Detail::Untrusted(Box::new(v.clone())))),
         None => Ok(()),
     }
 }
@@ -185,6 +207,7 @@ fn check_outgoing(store: &Store, remote_tip: Option<Oid>, new: Oid) -> Result<()
 /// Returns the new tip (not yet on any branch) and what happened.
 fn replay(
     store: &Store,
+    signing: &Signing,
     remote_tip: Option<Oid>,
     local: Option<Oid>,
     options: Options,
@@ -299,7 +322,9 @@ fn replay(
                 }
             }
         };
-        let mode = action::sign_mode(store, &config, options.sign)?;
+        // Replayed commits are this clone's own actions, signed again as
+        // this clone signs.
+        let signer = signing.signer(store, options.sign || config.signing.required)?;
         tip = store.build_commit(&Change {
             parent: Some(tip),
             path: &path,
@@ -308,7 +333,7 @@ fn replay(
             subject: &subject,
             actor: &actor,
             time: info.time,
-            sign: mode,
+            signer: signer.as_ref(),
         })?;
         action::check_signed_by(store, &trusted, &config, tip, &actor.email)?;
         report.replayed += 1;

@@ -199,7 +199,7 @@ fn short(commit: &str) -> &str {
 }
 
 fn refusal(v: &Violation, what: String) -> Error {
-    Error::violations(format!(
+    Error::untrusted(format!(
         "{what}: commit {} ({}) breaks {}: {}",
         short(&v.commit),
         v.file,
@@ -210,6 +210,7 @@ fn refusal(v: &Violation, what: String) -> Error {
         "`ipr verify` lists every violation; an admin reverts the change or accepts it with `ipr waive {} --reason \"...\"`",
         short(&v.commit)
     ))
+    .with_detail(crate::error::Detail::Untrusted(Box::new(v.clone())))
 }
 
 impl Trusted {

@@ -36,7 +36,7 @@ use crate::store::history::{FileDelta, Side, Signed, TreeCache};
 use crate::store::signing::{SignatureStatus, Verifier};
 use crate::store::{Store, REQUESTS_ROOT};
 use crate::waiver::{Waivers, WAIVERS_PATH};
-use crate::workflow::{self, Transition};
+use crate::workflow::{self, Refusal, Transition};
 
 macro_rules! rules {
     ($($variant:ident = $id:literal: $doc:literal,)+) => {
@@ -1447,13 +1447,13 @@ fn check_signatures(
 
 /// The rule a refusal of `workflow` or `policy` breaks.
 fn rule_of(e: &Error, default: Rule) -> Rule {
-    match e.code() {
-        Some(policy::NO_ROLE) => Rule::NoRole,
-        Some(policy::SELF_APPROVAL) => Rule::SelfApproval,
-        Some(policy::DUPLICATE_APPROVAL) => Rule::DuplicateApproval,
-        Some(workflow::ILLEGAL_TRANSITION) => Rule::IllegalTransition,
-        Some(workflow::REJECT_REASON) => Rule::RejectReason,
-        _ => match e.kind() {
+    match e.refusal() {
+        Some(Refusal::NoRole) => Rule::NoRole,
+        Some(Refusal::SelfApproval) => Rule::SelfApproval,
+        Some(Refusal::DuplicateApproval) => Rule::DuplicateApproval,
+        Some(Refusal::IllegalTransition) => Rule::IllegalTransition,
+        Some(Refusal::RejectReason) => Rule::RejectReason,
+        None => match e.kind() {
             Kind::Permission => Rule::NotPermitted,
             Kind::Invalid => Rule::Validation,
             _ => default,

@@ -15,8 +15,24 @@ use crate::model::{
 use crate::policy::{self, Capability};
 
 /// Rule ids (see [`Error::code`]) of the refusals below.
-pub const ILLEGAL_TRANSITION: &str = "illegal-transition";
-pub const REJECT_REASON: &str = "reject-reason";
+/// The rules of the workflow and the access policy that refuse an action,
+/// carried by the error (see [`Error::refusal`]) so that `ipr verify`
+/// reports which rule a replayed transition broke and a server can answer
+/// with it, without reading messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Refusal {
+    /// The actor holds no role that allows the action for the tenant.
+    NoRole,
+    /// The requester approving or rejecting their own request.
+    SelfApproval,
+    /// A second approval by the same person.
+    DuplicateApproval,
+    /// A transition SPEC §5 does not allow from the current state.
+    IllegalTransition,
+    /// A rejection without a reason long enough.
+    RejectReason,
+}
 
 /// A change to an existing request.
 #[derive(Debug, Clone, PartialEq)]
@@ -170,7 +186,7 @@ pub fn apply(
             allowed.join(" or "),
             past(transition),
         ))
-        .with_code(ILLEGAL_TRANSITION));
+        .with_refusal(Refusal::IllegalTransition));
     }
 
     let mut next = ticket.clone();
@@ -194,7 +210,7 @@ pub fn apply(
                     "a rejection needs a reason of at least {MIN_REJECT_REASON} characters"
                 ))
                 .with_hint("ipr reject ID --reason \"why this cannot ship\"")
-                .with_code(REJECT_REASON));
+                .with_refusal(Refusal::RejectReason));
             }
             entry.comment = Some(reason.to_string());
             status.state = State::Rejected;
@@ -471,7 +487,12 @@ mod tests {
                     }
                     None => {
                         let e = got.expect_err(&format!("{from} {t:?} must be refused"));
-                        assert_eq!(e.exit_code(), 5, "{from} {t:?}: {}", e.message());
+                        assert_eq!(
+                            crate::cli::exit::code(e.kind()),
+                            5,
+                            "{from} {t:?}: {}",
+                            e.message()
+                        );
                         assert!(
                             e.message().contains(&format!("it is {from}")),
                             "{}",
@@ -509,9 +530,9 @@ mod tests {
         let mut other = t.clone();
         other.metadata.tenant = "u".into();
         let e = apply(&other, &start, DEV, &c, now()).unwrap_err();
-        assert_eq!(e.exit_code(), 3);
+        assert_eq!(crate::cli::exit::code(e.kind()), 3);
         assert!(apply(&other, &start, ADMIN, &c, now()).is_ok());
         let e = apply(&t, &start, "stranger@example.com", &c, now()).unwrap_err();
-        assert_eq!(e.exit_code(), 3);
+        assert_eq!(crate::cli::exit::code(e.kind()), 3);
     }
 }

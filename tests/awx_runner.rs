@@ -446,7 +446,7 @@ fn rejected_token_fails_at_once_without_retries() {
         .launch(&request("tenant-retail"))
         .unwrap_err();
     assert_eq!(e.kind(), Kind::Permission);
-    assert_eq!(e.exit_code(), 3);
+    assert_eq!(ipr::cli::exit::code(e.kind()), 3);
     assert!(e.message().contains("401"), "{}", text(&e));
     assert!(e.message().contains("Invalid token."), "{}", text(&e));
     assert!(e.hint().unwrap().contains(WRONG_TOKEN_ENV), "{}", text(&e));

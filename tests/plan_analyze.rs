@@ -449,7 +449,7 @@ fn unknown_properties_are_ignored() {
 fn refused(json: &[u8]) -> ipr::Error {
     let e = plan::analyze(json, &PlanConfig::default()).expect_err("must be refused");
     assert_eq!(e.kind(), ipr::Kind::Invalid);
-    assert_eq!(e.exit_code(), 6);
+    assert_eq!(ipr::cli::exit::code(e.kind()), 6);
     e
 }
 

@@ -29,10 +29,10 @@ pub struct Args {
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let id = super::parse_id(&args.id)?;
-    let store = ctx.store()?;
+    let (store, session) = ctx.open()?;
     let t = Transition::Approve {
         comment: args.comment,
     };
-    let done = action::transition(&store, id, &t, args.commit.options(ctx))?;
+    let done = action::transition(&store, &session, id, &t, args.commit.options(ctx))?;
     super::show::report(ctx, &done)
 }

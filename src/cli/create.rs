@@ -3,15 +3,14 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
-
-use crate::action;
 use crate::error::{Error, Result};
 use crate::model::{
     parse_datetime, parse_url, Impact, PreChecks, RequestDetails, Spec, Target, TargetType,
 };
 use crate::plan::PlanConfig;
-use crate::plan_request::{self, PlanInput};
+use crate::plan_request::PlanInput;
+use crate::query::View;
+use crate::request::{self, NewRequest};
 
 use super::output;
 use super::{Ctx, Format};
@@ -131,50 +130,19 @@ pub struct Args {
     pub commit: super::CommitArgs,
 }
 
-/// The `-f FILE` document.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct SpecFile {
-    #[serde(default)]
-    tenant: Option<String>,
-    target: Target,
-    request: RequestDetails,
-    pre_checks: PreChecks,
-    /// `terraform show -json` output, relative to this document.
-    #[serde(default)]
-    plan_json: Option<PathBuf>,
-    /// The saved binary plan, relative to this document.
-    #[serde(default)]
-    plan_file: Option<PathBuf>,
-}
-
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
-    let store = ctx.store()?;
+    let (store, session) = ctx.open()?;
     // Read config and actor first: a repo that is not set up fails before prompting.
-    let snap = action::snapshot(&store)?;
-    let own_tenants = snap
-        .config
-        .user(&snap.actor.email)
-        .map(|u| u.tenants.clone())
-        .unwrap_or_default();
+    let view = View::open(&store, &session)?;
     let mut ask = Asker::new(ctx);
 
     let file = match &args.file {
         Some(path) => Some(read_spec_file(&ctx.resolve(path))?),
         None => None,
     };
-    let plan = read_plan(ctx, &args, file.as_ref(), &snap.config.plan)?;
+    let plan = read_plan(ctx, &args, file.as_ref(), &view.config().plan)?;
     let (spec, tenant) = match file {
-        Some((file, _)) => {
-            let tenant = file.tenant.or(args.tenant.clone());
-            let spec = Spec {
-                target: file.target,
-                request: file.request,
-                pre_checks: file.pre_checks,
-                plan: None,
-            };
-            (Some(spec), tenant)
-        }
+        Some((file, _)) => (Some(file.spec()), file.tenant.or(args.tenant.clone())),
         None => (
             spec_from_flags(&args, plan.as_ref(), &mut ask)?,
             args.tenant.clone(),
@@ -182,23 +150,24 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     };
     let tenant = match tenant {
         Some(t) => Some(t),
-        None if own_tenants.len() == 1 => Some(own_tenants[0].clone()),
-        None => ask.text("tenant", &snap.config.tenants)?,
+        None => match request::default_tenant(view.config(), &session.actor.email) {
+            Some(t) => Some(t),
+            None => ask.text("tenant", &view.config().tenants)?,
+        },
     };
     ask.finish()?;
     let tenant = tenant.expect("finish() refuses missing values");
-    let mut spec = spec.expect("finish() refuses missing values");
+    let spec = spec.expect("finish() refuses missing values");
 
     let options = args.commit.options(ctx);
-    let done = match &plan {
-        Some(p) => {
-            spec.plan = Some(p.plan_ref());
-            let on_deny = |f: &crate::rego::Finding| eprintln!("deny: {f}");
-            let gate = plan_request::create_gate(&p.json, &on_deny);
-            action::create_gated(&store, spec, &tenant, options, &gate)?
-        }
-        None => action::create(&store, spec, &tenant, options)?,
-    };
+    let done = request::create(
+        &store,
+        &session,
+        spec,
+        Some(&tenant),
+        plan.as_ref(),
+        options,
+    )?;
     let t = &done.ticket;
     if let Some(pushed) = &done.pushed {
         super::sync::describe(ctx, pushed);
@@ -233,7 +202,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
 fn read_plan(
     ctx: &Ctx,
     args: &Args,
-    file: Option<&(SpecFile, PathBuf)>,
+    file: Option<&(NewRequest, PathBuf)>,
     cfg: &PlanConfig,
 ) -> Result<Option<PlanInput>> {
     let from_file = file.and_then(|(f, base)| {
@@ -273,7 +242,7 @@ fn read_plan(
 }
 
 /// The -f document and the folder its relative paths start from.
-fn read_spec_file(path: &Path) -> Result<(SpecFile, PathBuf)> {
+fn read_spec_file(path: &Path) -> Result<(NewRequest, PathBuf)> {
     let base = match path.parent() {
         Some(p) if path != Path::new("-") => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -290,17 +259,9 @@ fn read_spec_file(path: &Path) -> Result<(SpecFile, PathBuf)> {
                 "{name}: file is too large for a request"
             )));
         }
-        std::fs::read(path).map_err(|e| Error::other(format!("{name}: {e}")))?
+        std::fs::read(path).map_err(|e| Error::io(&name, e))?
     };
-    if bytes.len() > crate::model::MAX_TICKET_BYTES {
-        return Err(Error::invalid(format!(
-            "{name}: input is too large for a request"
-        )));
-    }
-    let text =
-        std::str::from_utf8(&bytes).map_err(|_| Error::invalid(format!("{name}: not UTF-8")))?;
-    let file = serde_yaml_ng::from_str(text).map_err(|e| Error::invalid(format!("{name}: {e}")))?;
-    Ok((file, base))
+    Ok((NewRequest::from_yaml(&bytes, &name)?, base))
 }
 
 /// Build the spec from flags, asking for what is missing. Returns `None`

@@ -7,6 +7,8 @@ use clap::Parser;
 use crate::action::{self, Options};
 use crate::config::{Role, User};
 use crate::error::{Error, Result};
+use crate::query::View;
+use crate::session::Session;
 use crate::store::Store;
 
 use super::{Cli, Ctx};
@@ -41,9 +43,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
             (Some(t), d)
         }
     };
-    let mut opts = git2::RepositoryInitOptions::new();
-    opts.initial_head("main");
-    git2::Repository::init_opts(&dir, &opts)?;
+    Store::init(&dir, "main")?;
     println!("# a throwaway gitops repo in {}\n", dir.display());
 
     step(
@@ -57,7 +57,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     );
     as_user(&dir, ADMIN)?;
     let store = Store::open(Some(&dir))?;
-    let mut config = store.config(store.head()?)?;
+    let admin = Session::from_git_config(&store, super::clock()?)?;
+    let mut config = View::open(&store, &admin)?.config().clone();
     for (email, role) in [
         (DEVOPS, Role::Devops),
         (TENANT_ADMIN, Role::TenantAdmin),
@@ -71,7 +72,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
             },
         );
     }
-    action::update_config(&store, &config, Options::default())?;
+    action::update_config(&store, &admin, &config, Options::default())?;
     println!();
 
     step(
@@ -102,15 +103,11 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
             "https://ci.example.com/pipeline/12345",
         ],
     )?;
-    let id = store
-        .ticket_files(store.head()?)?
+    let id = View::open(&store, &admin)?
+        .visible()?
+        .tickets
         .last()
-        .and_then(|f| {
-            f.path
-                .rsplit('/')
-                .next()
-                .map(|n| n.trim_end_matches(".yaml").to_string())
-        })
+        .map(|t| t.id().to_string())
         .ok_or_else(|| Error::other("demo: the request was not created"))?;
 
     step(
@@ -174,11 +171,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
 }
 
 fn as_user(dir: &std::path::Path, email: &str) -> Result<()> {
-    let repo = git2::Repository::open(dir)?;
-    let mut cfg = repo.config()?.open_level(git2::ConfigLevel::Local)?;
-    cfg.set_str("user.email", email)?;
-    cfg.set_str("user.name", email.split('@').next().unwrap_or(email))?;
-    Ok(())
+    Store::open(Some(dir))?.set_local_identity(email.split('@').next().unwrap_or(email), email)
 }
 
 /// Print and run one ipr command as `email`.

@@ -60,7 +60,7 @@ pub struct Args {
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let id = super::parse_id(&args.id)?;
-    let store = ctx.store()?;
+    let (store, session) = ctx.open()?;
     let options = DeployOptions {
         runner: args.runner,
         dry_run: args.dry_run,
@@ -69,12 +69,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         echo: !ctx.quiet,
         commit: args.commit.options(ctx),
     };
-    let say = |line: &str| {
-        if !ctx.quiet || line.starts_with("deny:") {
-            eprintln!("{line}");
-        }
-    };
-    match deploy::deploy(&store, id, &options, &Silent, &say)? {
+    match deploy::deploy(&store, &session, id, &options, &Silent)? {
         Deployed::DryRun { runner, plan } => {
             ctx.note(format!(
                 "dry run: {id} would deploy with runner {runner}; nothing changed"

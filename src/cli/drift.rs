@@ -4,15 +4,11 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::action;
-use crate::config::Config;
-use crate::drift::{self, DriftRequest};
-use crate::error::{Error, Result};
+use crate::drift::{self, DriftRequest, Filed};
+use crate::error::Result;
 use crate::model::{parse_url, Impact, PreChecks};
 use crate::plan::Drift;
-use crate::plan_request::{self, PlanInput};
-use crate::runner::terraform::TerraformConfig;
-use crate::runner::RunnerDef;
+use crate::plan_request::PlanInput;
 
 use super::output;
 use super::{Ctx, Format};
@@ -126,16 +122,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
             PlanInput::load(&ctx.resolve(path), file.as_deref(), &cfg)?
         }
         None => {
-            let store = ctx.store()?;
-            let root = store
-                .workdir()
-                .ok_or_else(|| Error::other("drift needs a work tree (this repository is bare)"))?
-                .to_path_buf();
-            let config = store.config(store.head()?)?;
-            let tf = terraform_runner(&config, args.runner.as_deref())?;
-            let json = drift::detect(&tf, &root)?;
-            PlanInput::from_json(json, None, &config.plan)
-                .map_err(|e| e.context("terraform show -json of the refresh-only plan"))?
+            let (store, _) = ctx.open()?;
+            drift::detect_in_repo(&store, args.runner.as_deref())?
         }
     };
     let drifted = &input.report.drift;
@@ -194,35 +182,7 @@ fn create(ctx: &Ctx, args: &Args, input: &PlanInput) -> Result<(Option<String>, 
         .name
         .clone()
         .expect("clap requires --name with --create");
-    let store = ctx.store()?;
-    let snap = action::snapshot(&store)?;
-    if let Some(open) = drift::open_request(&store, snap.head, &name)? {
-        ctx.note(format!(
-            "{} is already open ({}) for drift on {name}; no new request",
-            open.id(),
-            open.status.state
-        ));
-        return Ok((Some(open.id().to_string()), false));
-    }
-    let tenant = match &args.tenant {
-        Some(t) => t.clone(),
-        None => {
-            let own = snap
-                .config
-                .user(&snap.actor.email)
-                .map(|u| u.tenants.clone())
-                .unwrap_or_default();
-            match own.as_slice() {
-                [only] => only.clone(),
-                _ => {
-                    return Err(
-                        Error::invalid("missing --tenant (you have no single tenant)")
-                            .with_hint("give --tenant TENANT"),
-                    )
-                }
-            }
-        }
-    };
+    let (store, session) = ctx.open()?;
     let evidence = args
         .evidence_url
         .as_deref()
@@ -240,70 +200,35 @@ fn create(ctx: &Ctx, args: &Args, input: &PlanInput) -> Result<(Option<String>, 
             test_evidence_url: parse_url(evidence, "--evidence-url")?,
         },
     };
-    let spec = drift::request_spec(&req, input);
-    let on_deny = |f: &crate::rego::Finding| eprintln!("deny: {f}");
-    let policies = plan_request::create_gate(&input.json, &on_deny);
-    // Under the lock: a drift request opened meanwhile wins.
-    let gate =
-        |store: &crate::store::Store, snap: &action::Snapshot, t: &mut crate::model::Ticket| {
-            if let Some(open) = drift::open_request(store, snap.head, &name)? {
-                return Err(Error::conflict(format!(
-                    "{} was opened for drift on {name} meanwhile",
-                    open.id()
-                )));
-            }
-            policies(store, snap, t)
-        };
-    let done = action::create_gated(&store, spec, &tenant, args.commit.options(ctx), &gate)?;
+    let options = args.commit.options(ctx);
+    let done = match drift::file_request(
+        &store,
+        &session,
+        &req,
+        input,
+        args.tenant.as_deref(),
+        options,
+    )? {
+        Filed::Open(open) => {
+            ctx.note(format!(
+                "{} is already open ({}) for drift on {name}; no new request",
+                open.id(),
+                open.status.state
+            ));
+            return Ok((Some(open.id().to_string()), false));
+        }
+        Filed::Created(done) => done,
+    };
     let t = &done.ticket;
+    let need = crate::policy::required_approvals(&done.config, t);
     ctx.note(format!(
-        "created {} for drift on {name} ({} approval{} needed) in {}",
+        "created {} for drift on {name} ({need} approval{} needed) in {}",
         t.id(),
-        crate::policy::required_approvals(&done.config, t),
-        if crate::policy::required_approvals(&done.config, t) == 1 {
-            ""
-        } else {
-            "s"
-        },
+        if need == 1 { "" } else { "s" },
         t.path()
     ));
     for w in t.spec.plan.iter().flat_map(|p| &p.warnings) {
         ctx.note(format!("warning: {w}"));
     }
     Ok((Some(t.id().to_string()), true))
-}
-
-/// The terraform runner definition: --runner, or the only one.
-fn terraform_runner(config: &Config, name: Option<&str>) -> Result<TerraformConfig> {
-    if let Some(name) = name {
-        return match RunnerDef::named(config, name)? {
-            RunnerDef::Terraform(tf) => Ok(tf),
-            other => Err(Error::usage(format!(
-                "runner {name} is a {} runner; drift needs a terraform runner",
-                other.kind()
-            ))),
-        };
-    }
-    let mut found = Vec::new();
-    for name in config.runners.definitions.keys() {
-        if let RunnerDef::Terraform(tf) = RunnerDef::named(config, name)? {
-            found.push((name.clone(), tf));
-        }
-    }
-    match found.len() {
-        1 => Ok(found.remove(0).1),
-        0 => Err(Error::not_found(
-            "no terraform runner under runners.definitions in .ipr/config.yaml",
-        )
-        .with_hint(
-            "define one (`kind: terraform`, `binary`, `workdir`), or give --plan PLAN.json",
-        )),
-        _ => {
-            let names: Vec<String> = found.into_iter().map(|(n, _)| n).collect();
-            Err(Error::usage(format!(
-                "several terraform runners ({}): pick one with --runner",
-                names.join(", ")
-            )))
-        }
-    }
 }

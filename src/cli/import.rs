@@ -27,7 +27,7 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
-    let store = ctx.store()?;
+    let (store, session) = ctx.open()?;
     let mut files = Vec::new();
     for path in &args.files {
         let full = ctx.resolve(path);
@@ -47,7 +47,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         push: false,
         no_input: ctx.no_input,
     };
-    let done = recover::import(&store, &files, options)?;
+    let done = recover::import(&store, &session, &files, options)?;
     match ctx.format {
         Format::Json | Format::Yaml => {
             let tickets: Vec<_> = done.iter().map(|(t, _)| t).collect();

@@ -30,7 +30,7 @@ pub struct Args {
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     super::only_table(ctx, "init")?;
-    let store = ctx.store()?;
+    let (store, session) = ctx.open()?;
     for t in &args.tenants {
         if t.trim().is_empty() || t.contains(char::is_whitespace) {
             return Err(Error::invalid(format!(
@@ -40,11 +40,12 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     }
     let admin = match args.admin {
         Some(a) => a,
-        None => store.identity()?.email,
+        None => session.actor.email.clone(),
     };
     let config = Config::starter(args.tenants, Some(admin.clone()));
     let oid = action::init(
         &store,
+        &session,
         &config,
         Options {
             sign: args.sign,

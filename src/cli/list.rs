@@ -1,9 +1,8 @@
 //! `ipr list`.
 
-use crate::action;
 use crate::error::Result;
-use crate::model::{State, Ticket};
-use crate::policy::{self, Capability};
+use crate::model::State;
+use crate::query::{Filter, View};
 
 use super::output;
 use super::{Ctx, Format};
@@ -36,31 +35,17 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
-    let store = ctx.store()?;
-    let snap = action::snapshot(&store)?;
-    ctx.warn_unverified(&snap.trust);
-    let me = snap.actor.email.as_str();
-    let all = load_visible(ctx, &store, &snap)?;
-    let shown: Vec<&Ticket> = all
-        .iter()
-        .filter(|t| args.state.is_none_or(|s| t.status.state == s))
-        .filter(|t| {
-            args.tenant
-                .as_deref()
-                .is_none_or(|x| t.metadata.tenant == x)
-        })
-        .filter(|t| {
-            args.created_by
-                .as_deref()
-                .is_none_or(|x| crate::model::same_email(&t.metadata.created_by, x))
-        })
-        .filter(|t| !args.mine || crate::model::same_email(&t.metadata.created_by, me))
-        .filter(|t| {
-            !args.pending
-                || (t.status.state == State::Pending
-                    && policy::check(&snap.config, me, Capability::Review, t).is_ok())
-        })
-        .collect();
+    let (store, session) = ctx.open()?;
+    let view = View::open(&store, &session)?;
+    let listing = view.list(&Filter {
+        state: args.state,
+        tenant: args.tenant,
+        created_by: args.created_by,
+        mine: args.mine,
+        pending: args.pending,
+    })?;
+    ctx.warn_view(&view, &listing.skipped);
+    let shown = &listing.tickets;
     match ctx.format {
         Format::Table => {
             if shown.is_empty() {
@@ -78,11 +63,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
                         format!("{} {}", s.name, s.version),
                         format!("{} -> {}", s.source_environment, s.target_environment),
                         t.spec.request.impact_assessment.to_string(),
-                        format!(
-                            "{}/{}",
-                            t.approvers().len(),
-                            policy::required_approvals(&snap.config, t)
-                        ),
+                        format!("{}/{}", t.approvers().len(), view.required_approvals(t)),
                         t.metadata.created_by.clone(),
                         t.metadata.created_at.format("%Y-%m-%d").to_string(),
                     ]
@@ -103,32 +84,6 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
                 rows,
             ))
         }
-        f => output::print(&output::data(f, &shown)?),
+        f => output::print(&output::data(f, shown)?),
     }
-}
-
-/// Every ticket the actor may view. A file that does not parse is reported
-/// on stderr and skipped, so one bad file does not hide the rest
-/// (`ipr verify` fails on it).
-pub fn load_visible(
-    ctx: &Ctx,
-    store: &crate::store::Store,
-    snap: &action::Snapshot,
-) -> Result<Vec<Ticket>> {
-    let mut out = Vec::new();
-    for file in store.ticket_files(snap.head)? {
-        match Ticket::from_yaml(&file.bytes, &file.path) {
-            Ok(t) => {
-                if policy::can_view(&snap.config, &snap.actor.email, &t) {
-                    out.push(t);
-                }
-            }
-            Err(e) => {
-                if !ctx.quiet {
-                    eprintln!("warning: skipping {}", e.message());
-                }
-            }
-        }
-    }
-    Ok(out)
 }

@@ -1,12 +1,7 @@
 //! `ipr log`.
 
-use serde::Serialize;
-
-use crate::action;
 use crate::error::Result;
-use crate::policy::{self, Capability};
-use crate::store::signing::Verifier;
-use crate::verify;
+use crate::query::View;
 
 use super::output;
 use super::{Ctx, Format};
@@ -26,40 +21,12 @@ pub struct Args {
     pub id: String,
 }
 
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Row {
-    commit: String,
-    at: String,
-    actor: String,
-    action: String,
-    signature: &'static str,
-    /// Who signed (good), or why the signature is not good.
-    signer: Option<String>,
-}
-
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let id = super::parse_id(&args.id)?;
-    let store = ctx.store()?;
-    let snap = action::snapshot(&store)?;
-    ctx.warn_unverified(&snap.trust);
-    let ticket = store.ticket(snap.head, id)?;
-    policy::check(&snap.config, &snap.actor.email, Capability::View, &ticket)?;
-    let verifier = Verifier::from_config(store.repo())?;
-    let mut rows: Vec<Row> = Vec::new();
-    for c in store.file_history(snap.head, &ticket.path())? {
-        let status = verify::signature_status(&store, &verifier, c.id)?;
-        rows.push(Row {
-            commit: c.id.to_string(),
-            at: c.time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            actor: c.author.email,
-            action: c
-                .action
-                .unwrap_or_else(|| format!("(not ipr) {}", c.summary)),
-            signature: status.as_str(),
-            signer: status.detail().map(str::to_string),
-        });
-    }
+    let (store, session) = ctx.open()?;
+    let view = View::open(&store, &session)?;
+    ctx.warn_view(&view, &[]);
+    let rows = view.log(id)?;
     match ctx.format {
         Format::Table => output::print(&output::table(
             &["COMMIT", "DATE", "ACTOR", "ACTION", "SIGNATURE"],

@@ -8,6 +8,7 @@ pub mod create;
 pub mod demo;
 pub mod deploy;
 pub mod drift;
+pub mod exit;
 pub mod hooks;
 pub mod import;
 pub mod init;
@@ -32,6 +33,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::error::{Error, Result};
 use crate::model::RequestId;
+use crate::session::{Clock, Session};
 use crate::store::Store;
 
 const AFTER_HELP: &str = "\
@@ -118,6 +120,26 @@ impl Ctx {
         Store::open(self.repo.as_deref())
     }
 
+    /// Who acts: `git config user.email` of the repository, on the clock
+    /// `IPR_NOW` pins (documented for tests and demos) or the system's.
+    /// With `--quiet`, the session's output (progress, policy warnings, a
+    /// runner's output) goes nowhere.
+    pub fn session(&self, store: &Store) -> Result<Session> {
+        let session = Session::from_git_config(store, clock()?)?;
+        Ok(if self.quiet {
+            session.with_output(std::sync::Arc::new(crate::session::Discard))
+        } else {
+            session
+        })
+    }
+
+    /// The store and the session acting on it.
+    pub fn open(&self) -> Result<(Store, Session)> {
+        let store = self.store()?;
+        let session = self.session(&store)?;
+        Ok((store, session))
+    }
+
     /// A path given on the command line, relative to `-C PATH` when given
     /// (like `git -C`); `-` (stdin) as is.
     pub fn resolve(&self, path: &Path) -> PathBuf {
@@ -127,15 +149,20 @@ impl Ctx {
         }
     }
 
-    /// A progress or confirmation message, on stderr unless `--quiet`.
     /// The one warning of a read command on history that does not verify
-    /// (SPEC §10a: reads still answer).
-    pub fn warn_unverified(&self, trusted: &crate::trust::Trusted) {
-        if let Some(w) = trusted.warning() {
+    /// (SPEC §10a: reads still answer), and one per ticket file skipped.
+    pub fn warn_view(&self, view: &crate::query::View<'_>, skipped: &[String]) {
+        if let Some(w) = view.warning() {
             eprintln!("warning: {}", output::esc(&w));
+        }
+        if !self.quiet {
+            for s in skipped {
+                eprintln!("warning: skipping {}", output::esc(s));
+            }
         }
     }
 
+    /// A progress or confirmation message, on stderr unless `--quiet`.
     pub fn note(&self, message: impl AsRef<str>) {
         if !self.quiet {
             eprintln!("{}", message.as_ref());
@@ -180,6 +207,17 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Completions(args) => completions::run(&ctx, args),
         Command::Man(args) => man::run(&ctx, args),
         Command::Demo(args) => demo::run(&ctx, args),
+    }
+}
+
+/// `IPR_NOW` (RFC 3339) pins the clock; it exists so tests and demos get
+/// stable output, and is documented as such.
+pub(crate) fn clock() -> Result<Clock> {
+    match std::env::var("IPR_NOW") {
+        Ok(s) if !s.is_empty() => chrono::DateTime::parse_from_rfc3339(&s)
+            .map(|t| Clock::Fixed(t.with_timezone(&chrono::Utc)))
+            .map_err(|e| Error::usage(format!("IPR_NOW=`{s}` is not an RFC 3339 date-time ({e})"))),
+        _ => Ok(Clock::System),
     }
 }
 

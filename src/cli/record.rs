@@ -61,9 +61,10 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
                 .unwrap_or_else(|| "reported failed with ipr record".into()),
         },
     };
-    let store = ctx.store()?;
+    let (store, session) = ctx.open()?;
     let done = deploy::record_outcome(
         &store,
+        &session,
         id,
         &args.job_id,
         &outcome,

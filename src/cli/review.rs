@@ -44,7 +44,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         })?;
         Transition::Reject { reason }
     };
-    let store = ctx.store()?;
-    let done = action::transition(&store, id, &t, args.commit.options(ctx))?;
+    let (store, session) = ctx.open()?;
+    let done = action::transition(&store, &session, id, &t, args.commit.options(ctx))?;
     super::show::report(ctx, &done)
 }

@@ -2,11 +2,12 @@
 
 use std::fmt::Write;
 
-use crate::action::{self, Done};
+use crate::action::Done;
 use crate::config::Config;
 use crate::error::Result;
 use crate::model::{State, Ticket};
-use crate::policy::{self, Capability};
+use crate::policy;
+use crate::query::View;
 use crate::workflow;
 
 use super::output::esc;
@@ -26,13 +27,12 @@ pub struct Args {
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let id = super::parse_id(&args.id)?;
-    let store = ctx.store()?;
-    let snap = action::snapshot(&store)?;
-    ctx.warn_unverified(&snap.trust);
-    let ticket = store.ticket(snap.head, id)?;
-    policy::check(&snap.config, &snap.actor.email, Capability::View, &ticket)?;
+    let (store, session) = ctx.open()?;
+    let view = View::open(&store, &session)?;
+    ctx.warn_view(&view, &[]);
+    let ticket = view.show(id)?;
     match ctx.format {
-        Format::Table => output::print(&detail(&ticket, &snap.config)),
+        Format::Table => output::print(&detail(&ticket, view.config())),
         f => output::print(&output::data(f, &ticket)?),
     }
 }

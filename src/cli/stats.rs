@@ -1,11 +1,7 @@
 //! `ipr stats`.
 
-use chrono::{Datelike, Duration, Utc};
-use serde::Serialize;
-
-use crate::action;
 use crate::error::Result;
-use crate::model::State;
+use crate::query::View;
 
 use super::output;
 use super::{Ctx, Format};
@@ -15,45 +11,11 @@ use super::{Ctx, Format};
 #[derive(Debug, clap::Args)]
 pub struct Args {}
 
-#[derive(Debug, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct Stats {
-    pub pending: usize,
-    pub approved_today: usize,
-    pub rejected_today: usize,
-    pub deployed_this_week: usize,
-}
-
 pub fn run(ctx: &Ctx, _args: Args) -> Result<()> {
-    let store = ctx.store()?;
-    let snap = action::snapshot(&store)?;
-    ctx.warn_unverified(&snap.trust);
-    let tickets = super::list::load_visible(ctx, &store, &snap)?;
-    let today = snap.now.date_naive();
-    let monday = today - Duration::days(today.weekday().num_days_from_monday() as i64);
-    let on_today = |t: &Option<chrono::DateTime<Utc>>| t.is_some_and(|t| t.date_naive() == today);
-    let stats = Stats {
-        pending: tickets
-            .iter()
-            .filter(|t| t.status.state == State::Pending)
-            .count(),
-        approved_today: tickets
-            .iter()
-            .filter(|t| on_today(&t.status.approved_at))
-            .count(),
-        rejected_today: tickets
-            .iter()
-            .filter(|t| on_today(&t.status.rejected_at))
-            .count(),
-        deployed_this_week: tickets
-            .iter()
-            .filter(|t| {
-                t.status
-                    .deployed_at
-                    .is_some_and(|d| d.date_naive() >= monday && d <= snap.now)
-            })
-            .count(),
-    };
+    let (store, session) = ctx.open()?;
+    let view = View::open(&store, &session)?;
+    let (stats, listing) = view.stats()?;
+    ctx.warn_view(&view, &listing.skipped);
     match ctx.format {
         Format::Table => output::print(&output::table(
             &[

@@ -1,6 +1,7 @@
 //! `ipr sync`.
 
 use crate::error::{Error, Result};
+use crate::session::Signing;
 use crate::sync;
 
 use super::Ctx;
@@ -35,7 +36,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         push: true,
         no_input: ctx.no_input,
     };
-    let report = sync::sync(&store, args.remote.as_deref(), options)?;
+    let report = sync::sync(&store, &Signing::GitConfig, args.remote.as_deref(), options)?;
     describe(ctx, &report);
     if report.dropped.is_empty() {
         Ok(())

@@ -100,7 +100,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         .iter()
         .map(|v| v.commit.as_str())
         .collect();
-    Err(Error::violations(format!(
+    Err(Error::untrusted(format!(
         "{n} violation{} in {} commit{} ({what} checked)",
         plural(n),
         commits.len(),

@@ -36,13 +36,13 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
-    let store = ctx.store()?;
+    let (store, session) = ctx.open()?;
     let options = crate::action::Options {
         sign: args.sign,
         push: false,
         no_input: ctx.no_input,
     };
-    let done = recover::waive(&store, &args.commit, &args.reason, options)?;
+    let done = recover::waive(&store, &session, &args.commit, &args.reason, options)?;
     let target = done.target.to_string();
     match ctx.format {
         Format::Json | Format::Yaml => output::print(&output::data(

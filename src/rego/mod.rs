@@ -248,7 +248,7 @@ mod tests {
         )])
         .err()
         .unwrap();
-        assert_eq!(e.exit_code(), 6);
+        assert_eq!(crate::cli::exit::code(e.kind()), 6);
         assert!(
             e.message().starts_with("policy p/bad.rego:4:"),
             "{}",

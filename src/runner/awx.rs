@@ -45,18 +45,17 @@
 //! callers stay synchronous; it must not be called from inside another tokio
 //! runtime.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use url::Url;
 
 use super::{DeployRequest, Launched, Outcome, Runner};
-use crate::config::parse_duration;
+pub use crate::config::runners::{AwxConfig, AwxKind, JobTemplates, TemplateChoice};
+use crate::config::Span;
 use crate::error::{Error, Kind, Result};
 use crate::model::TargetType;
 
@@ -72,98 +71,6 @@ const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 const JOB_PREFIX: &str = "awx-job-";
 /// A definition may not ask for more retries than this.
 const MAX_RETRIES: u32 = 100;
-
-/// `kind: awx`, accepted so a definition can be deserialized whole.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum AwxKind {
-    #[serde(rename = "awx")]
-    Awx,
-}
-
-/// A `kind: awx` runner definition.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct AwxConfig {
-    /// `kind: awx` may be left in; the caller may also strip it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<AwxKind>,
-    /// Base URL of AWX, e.g. `https://awx.example.com`.
-    pub url: Url,
-    /// Name of the environment variable holding the OAuth2 or personal access token.
-    pub token_env: String,
-    pub job_templates: JobTemplates,
-    /// Verify the server's TLS certificate (default true).
-    #[serde(default = "yes")]
-    pub verify_tls: bool,
-    /// How long `wait` waits for the job to end (default `30m`).
-    #[serde(default = "default_timeout")]
-    pub timeout: String,
-    /// Delay before the second poll; it doubles after each poll (default `2s`).
-    #[serde(default = "default_poll_interval")]
-    pub poll_interval: String,
-    /// Cap of the poll and retry backoff (default `30s`).
-    #[serde(default = "default_max_poll_interval")]
-    pub max_poll_interval: String,
-    /// Timeout of one HTTP request (default `30s`).
-    #[serde(default = "default_request_timeout")]
-    pub request_timeout: String,
-    /// Retries of one request on transient errors (default 5).
-    #[serde(default = "default_retries")]
-    pub retries: u32,
-    /// Path of the API under `url` (default `/api/v2/`).
-    #[serde(default = "default_api_path")]
-    pub api_path: String,
-}
-
-fn yes() -> bool {
-    true
-}
-fn default_timeout() -> String {
-    "30m".to_string()
-}
-fn default_poll_interval() -> String {
-    "2s".to_string()
-}
-fn default_max_poll_interval() -> String {
-    "30s".to_string()
-}
-fn default_request_timeout() -> String {
-    "30s".to_string()
-}
-fn default_retries() -> u32 {
-    5
-}
-fn default_api_path() -> String {
-    "/api/v2/".to_string()
-}
-
-impl AwxConfig {
-    /// Parse the definition `runners.definitions.<name>`.
-    pub fn from_value(name: &str, value: &serde_yaml_ng::Value) -> Result<AwxConfig> {
-        serde_yaml_ng::from_value(value.clone())
-            .map_err(|e| Error::invalid(format!("runners.definitions.{name}: {e}")))
-    }
-}
-
-/// Which job template deploys a request: `byTenant`, then `byType`, then `default`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct JobTemplates {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default: Option<u64>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub by_type: BTreeMap<TargetType, u64>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub by_tenant: BTreeMap<String, u64>,
-}
-
-/// A job template and the config key that chose it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TemplateChoice {
-    pub id: u64,
-    /// e.g. `jobTemplates.byTenant.tenant-finance`.
-    pub chosen_by: String,
-}
 
 impl JobTemplates {
     /// The job template for a request, or an error naming the request.
@@ -797,8 +704,8 @@ fn parse_job_id(job_id: &str) -> Result<u64> {
     }
 }
 
-fn positive(text: &str, what: &str) -> Result<Duration> {
-    let d = parse_duration(text, what)?;
+fn positive(span: &Span, what: &str) -> Result<Duration> {
+    let d = span.get();
     if d.is_zero() {
         return Err(Error::invalid(format!("{what}: must be more than 0")));
     }
@@ -1000,8 +907,8 @@ mod tests {
         let c = AwxConfig::from_value("deploy", &v).unwrap();
         assert_eq!(c.kind, Some(AwxKind::Awx));
         assert!(c.verify_tls);
-        assert_eq!(c.timeout, "30m");
-        assert_eq!(c.poll_interval, "2s");
+        assert_eq!(c.timeout.as_str(), "30m");
+        assert_eq!(c.poll_interval.as_str(), "2s");
         assert_eq!(c.retries, 5);
         assert_eq!(c.api_path, "/api/v2/");
         let stripped: serde_yaml_ng::Value = serde_yaml_ng::from_str(

@@ -9,10 +9,10 @@ pub mod terraform;
 
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::config::{Config, RunnerDef};
+use crate::error::Result;
 use crate::model::Ticket;
 
 /// What a runner is told about the request it deploys.
@@ -108,49 +108,7 @@ pub trait Runner {
     }
 }
 
-/// A runner definition under `runners.definitions`, chosen by its `kind`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-pub enum RunnerDef {
-    Shell(shell::ShellConfig),
-    Awx(Box<awx::AwxConfig>),
-    Terraform(terraform::TerraformConfig),
-}
-
 impl RunnerDef {
-    /// The definition named `name`; `shell` without a definition is the
-    /// embedded default.
-    pub fn named(config: &Config, name: &str) -> Result<RunnerDef> {
-        match config.runners.definitions.get(name) {
-            Some(value) => serde_yaml_ng::from_value(value.clone()).map_err(|e| {
-                Error::invalid(format!(".ipr/config.yaml: runners.definitions.{name}: {e}"))
-            }),
-            None if name == "shell" => Ok(RunnerDef::Shell(shell::ShellConfig::default())),
-            None => {
-                let known: Vec<&str> = config
-                    .runners
-                    .definitions
-                    .keys()
-                    .map(String::as_str)
-                    .chain(std::iter::once("shell"))
-                    .collect();
-                Err(Error::not_found(format!(
-                    "no runner named `{name}` (known: {})",
-                    known.join(", ")
-                ))
-                .with_hint("define it under runners.definitions in .ipr/config.yaml"))
-            }
-        }
-    }
-
-    pub fn kind(&self) -> &'static str {
-        match self {
-            RunnerDef::Shell(_) => "shell",
-            RunnerDef::Awx(_) => "awx",
-            RunnerDef::Terraform(_) => "terraform",
-        }
-    }
-
     /// A runner for this definition; `echo` streams child output to stderr.
     pub fn build(&self, repo_root: &Path, echo: process::Echo) -> Result<Box<dyn Runner>> {
         Ok(match self {
@@ -183,14 +141,6 @@ pub fn choose(config: &Config, ticket: &Ticket, requested: Option<&str>) -> Stri
         .unwrap_or_else(|| config.runners.default.clone())
 }
 
-/// Check every runner definition parses (config load).
-pub fn check_definitions(config: &Config) -> Result<()> {
-    for name in config.runners.definitions.keys() {
-        RunnerDef::named(config, name)?;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,11 +160,14 @@ mod tests {
         assert_eq!(RunnerDef::named(&c, "infra").unwrap().kind(), "terraform");
         assert_eq!(RunnerDef::named(&c, "awx").unwrap().kind(), "awx");
         assert_eq!(RunnerDef::named(&c, "shell").unwrap().kind(), "shell");
-        assert_eq!(RunnerDef::named(&c, "nope").unwrap_err().exit_code(), 4);
+        assert_eq!(
+            crate::cli::exit::code(RunnerDef::named(&c, "nope").unwrap_err().kind()),
+            4
+        );
 
         let e = config("  definitions:\n    x: { kind: shell, command: a, colour: red }\n")
             .unwrap_err();
-        assert_eq!(e.exit_code(), 6);
+        assert_eq!(crate::cli::exit::code(e.kind()), 6);
         assert!(
             e.message().contains("runners.definitions.x"),
             "{}",

@@ -1,5 +1,5 @@
-//! Running a child process for a runner: output streamed to stderr as it
-//! comes and kept (bounded) for the failure reason, with a timeout.
+//! Running a child process for a runner: output streamed to the caller's
+//! sink as it comes and kept (bounded) for the failure reason, with a timeout.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -12,9 +12,25 @@ use crate::error::{Error, Result};
 /// How much of a job's output a failure records.
 pub const MAX_OUTPUT_BYTES: usize = 3500;
 /// The most a recorded failure reason holds (a line of context + output).
-/// Where a runner's output goes as it comes: `Some` copies it to stderr
-/// with these secrets scrubbed.
-pub type Echo = Option<std::sync::Arc<crate::secrets::Secrets>>;
+/// Where a runner's output goes as it comes: `Some` copies each line to
+/// the caller's sink with the config's secrets scrubbed; `None` keeps it
+/// only for the failure reason.
+pub type Echo = Option<Sink>;
+
+/// A caller's output sink and the secrets to scrub from what reaches it.
+#[derive(Clone)]
+pub struct Sink {
+    pub output: Arc<dyn crate::session::Output>,
+    pub secrets: Arc<crate::secrets::Secrets>,
+}
+
+impl Sink {
+    /// One line of a job's output, scrubbed.
+    pub fn line(&self, line: &str) {
+        self.output
+            .line(&format!("  | {}", self.secrets.scrub(line)));
+    }
+}
 
 pub const MAX_REASON_BYTES: usize = 4000;
 
@@ -68,8 +84,8 @@ impl Tail {
 
 impl Job {
     /// Start `cmd` with stdout and stderr on one pipe (so their order is
-    /// kept); `echo` copies the output to our stderr as it comes, with the
-    /// secrets scrubbed.
+    /// kept); `echo` copies the output to the caller's sink as it comes,
+    /// with the secrets scrubbed.
     pub fn spawn(mut cmd: Command, echo: Echo) -> Result<Job> {
         let program = cmd.get_program().to_string_lossy().to_string();
         let (reader, writer) = std::io::pipe()?;
@@ -86,8 +102,8 @@ impl Job {
         let reader = std::thread::spawn(move || {
             for line in BufReader::new(reader).lines() {
                 let Ok(line) = line else { break };
-                if let Some(secrets) = &echo {
-                    eprintln!("  | {}", secrets.scrub(&line));
+                if let Some(sink) = &echo {
+                    sink.line(&line);
                 }
                 sink.lock().expect("no panics while locked").push(line);
             }

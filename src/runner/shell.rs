@@ -4,44 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
 use super::process::Job;
 use super::{DeployRequest, Launched, Outcome, Runner};
-use crate::config::parse_duration;
+pub use crate::config::runners::{ShellConfig, DEFAULT_COMMAND};
 use crate::error::{Error, Result};
-
-/// The command of the embedded default runner (`runners.default: shell`
-/// with no definition named `shell`).
-pub const DEFAULT_COMMAND: &str = "echo \"deploying $IPR_TARGET_NAME $IPR_TARGET_VERSION to $IPR_TARGET_ENV for $IPR_TENANT ($IPR_REQUEST_ID)\"";
-
-/// `runners.definitions.<name>` with `kind: shell`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ShellConfig {
-    /// Run with `sh -c`; see the IPR_* variables.
-    pub command: String,
-    /// Kill the command after this long (default 30m).
-    #[serde(default = "default_timeout")]
-    pub timeout: String,
-    /// Directory to run in, relative to the repository root (default: the root).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub workdir: Option<String>,
-}
-
-fn default_timeout() -> String {
-    "30m".into()
-}
-
-impl Default for ShellConfig {
-    fn default() -> Self {
-        ShellConfig {
-            command: DEFAULT_COMMAND.into(),
-            timeout: default_timeout(),
-            workdir: None,
-        }
-    }
-}
 
 pub struct ShellRunner {
     config: ShellConfig,
@@ -57,7 +23,7 @@ impl ShellRunner {
         repo_root: &Path,
         echo: super::process::Echo,
     ) -> Result<ShellRunner> {
-        let timeout = parse_duration(&config.timeout, "shell runner timeout")?;
+        let timeout = config.timeout.get();
         let dir = match &config.workdir {
             Some(w) => repo_root.join(w),
             None => repo_root.to_path_buf(),

@@ -5,45 +5,13 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::process::Job;
 use super::{DeployRequest, Launched, Outcome, Runner};
-use crate::config::parse_duration;
+pub use crate::config::runners::TerraformConfig;
 use crate::error::{Error, Result};
 use crate::model::hex;
-
-/// `runners.definitions.<name>` with `kind: terraform`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct TerraformConfig {
-    /// `terraform` or `tofu` (a name on PATH, or a path).
-    #[serde(default = "default_binary")]
-    pub binary: String,
-    /// The Terraform root module, relative to the repository root.
-    #[serde(default = "default_workdir")]
-    pub workdir: String,
-    /// The saved plan (`terraform plan -out=…`), relative to `workdir`.
-    #[serde(default = "default_plan_file")]
-    pub plan_file: String,
-    /// Kill `apply` after this long (default 1h).
-    #[serde(default = "default_timeout")]
-    pub timeout: String,
-}
-
-fn default_binary() -> String {
-    "terraform".into()
-}
-fn default_workdir() -> String {
-    ".".into()
-}
-fn default_plan_file() -> String {
-    "tfplan".into()
-}
-fn default_timeout() -> String {
-    "1h".into()
-}
 
 pub struct TerraformRunner {
     config: TerraformConfig,
@@ -69,7 +37,7 @@ impl TerraformRunner {
         config.check_binary()?;
         Ok(TerraformRunner {
             config: config.clone(),
-            timeout: parse_duration(&config.timeout, "terraform runner timeout")?,
+            timeout: config.timeout.get(),
             dir: repo_root.join(&config.workdir),
             job: None,
             echo,

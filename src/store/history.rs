@@ -31,6 +31,8 @@ pub struct CommitInfo {
     pub signed: Option<Signed>,
     /// The `Ipr-Action` trailer, if the commit has one.
     pub action: Option<String>,
+    /// The `Ipr-Request` trailer, if the commit has one that is an ID.
+    pub request: Option<crate::model::RequestId>,
 }
 
 /// One file that differs between two states.
@@ -96,6 +98,8 @@ impl Store {
             committer_time: time(committer_when),
             signed,
             action: super::action_trailer(commit.message().unwrap_or("")),
+            request: super::trailer(commit.message().unwrap_or(""), super::TRAILER_REQUEST)
+                .and_then(|r| r.parse().ok()),
         })
     }
 

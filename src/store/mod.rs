@@ -33,7 +33,8 @@ pub const TRAILER_ACTION: &str = "Ipr-Action";
 pub const TRAILER_REQUEST: &str = "Ipr-Request";
 pub const TRAILER_ACTOR: &str = "Ipr-Actor";
 
-/// Who is acting: `git config user.name` / `user.email`.
+/// Who is acting: a name and an email (git config `user.name` /
+/// `user.email` in the CLI, the authenticated user in a server).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
     pub name: String,
@@ -58,7 +59,8 @@ pub struct Change<'a> {
     pub subject: &'a str,
     pub actor: &'a Identity,
     pub time: DateTime<Utc>,
-    pub sign: SignMode,
+    /// The key that signs the commit; `None`: unsigned.
+    pub signer: Option<&'a signing::Signer>,
 }
 
 /// A ticket file found in a tree.
@@ -98,6 +100,22 @@ impl Store {
         let store = Store { repo };
         store.recover()?;
         Ok(store)
+    }
+
+    /// Create a repository at `dir` whose first branch is `branch`.
+    pub fn init(dir: &Path, branch: &str) -> Result<Store> {
+        let mut opts = git2::RepositoryInitOptions::new();
+        opts.initial_head(branch);
+        let repo = Repository::init_opts(dir, &opts)?;
+        Ok(Store { repo })
+    }
+
+    /// Set `user.name` and `user.email` in the repository's own git config.
+    pub fn set_local_identity(&self, name: &str, email: &str) -> Result<()> {
+        let mut cfg = self.repo.config()?.open_level(git2::ConfigLevel::Local)?;
+        cfg.set_str("user.email", email)?;
+        cfg.set_str("user.name", name)?;
+        Ok(())
     }
 
     pub fn repo(&self) -> &Repository {
@@ -459,8 +477,12 @@ impl Store {
         let buffer = std::str::from_utf8(&buffer)
             .map_err(|_| Error::other("commit buffer is not UTF-8"))?
             .to_string();
-        Ok(match signing::sign(&self.repo, &buffer, change.sign)? {
-            Some(signature) => self.repo.commit_signed(&buffer, &signature, None)?,
+        let committer = format!("{} <{}>", change.actor.name, change.actor.email);
+        Ok(match change.signer {
+            Some(signer) => {
+                let signature = signer.sign(&buffer, &committer)?;
+                self.repo.commit_signed(&buffer, &signature, None)?
+            }
             None => self
                 .repo
                 .odb()?
@@ -514,8 +536,13 @@ pub fn commit_message(action: &str, subject: &str, actor: &str) -> String {
 
 /// The value of a commit message's `Ipr-Action` trailer.
 pub fn action_trailer(message: &str) -> Option<String> {
+    trailer(message, TRAILER_ACTION)
+}
+
+/// The value of the trailer `key` of a commit message.
+pub fn trailer(message: &str, key: &str) -> Option<String> {
     message.lines().find_map(|l| {
-        l.strip_prefix(TRAILER_ACTION)
+        l.strip_prefix(key)
             .and_then(|r| r.strip_prefix(':'))
             .map(|v| v.trim().to_string())
     })

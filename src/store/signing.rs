@@ -169,22 +169,6 @@ impl Signer {
     }
 }
 
-/// Sign a commit buffer if git config (or `mode`) asks for it.
-pub fn sign(repo: &Repository, buffer: &str, mode: SignMode) -> Result<Option<String>> {
-    let Some(signer) = Signer::from_config(repo, mode)? else {
-        return Ok(None);
-    };
-    let committer = committer_of(buffer).unwrap_or_default();
-    signer.sign(buffer, &committer).map(Some)
-}
-
-/// `Name <email>` from the committer line of a commit buffer.
-fn committer_of(buffer: &str) -> Option<String> {
-    let line = buffer.lines().find_map(|l| l.strip_prefix("committer "))?;
-    let end = line.rfind('>')?;
-    Some(line[..=end].to_string())
-}
-
 fn expand_home(path: &str) -> PathBuf {
     match path.strip_prefix("~/") {
         Some(rest) => std::env::var_os("HOME")

@@ -188,10 +188,10 @@ fn a_stale_parent_is_refused_by_the_store() {
             subject: "PR-2026-0009",
             actor: &actor,
             time: chrono::Utc::now(),
-            sign: ipr::store::SignMode::Auto,
+            signer: None,
         })
         .unwrap_err();
-    assert_eq!(err.exit_code(), 5, "{}", err.message());
+    assert_eq!(ipr::cli::exit::code(err.kind()), 5, "{}", err.message());
     assert!(env.git(&["ls-files", "requests"]).lines().count() == 1);
     assert!(!env
         .repo

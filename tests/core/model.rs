@@ -53,7 +53,7 @@ fn any_domain_v1_is_accepted() {
     for bad in ["gostoa.dev/v2", "v1", "/v1"] {
         let text = seed.replace("gostoa.dev/v1", bad);
         let err = Ticket::from_yaml(text.as_bytes(), "t.yaml").unwrap_err();
-        assert_eq!(err.exit_code(), 6);
+        assert_eq!(ipr::cli::exit::code(err.kind()), 6);
         assert!(err.message().contains("apiVersion"), "{}", err.message());
     }
 }

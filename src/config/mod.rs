@@ -9,9 +9,19 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::model::{
-    is_environment_name, normalize_environment, same_email, Impact, TargetType, DEFAULT_API_VERSION,
+    is_environment_name, normalize_environment, same_email, Impact, DEFAULT_API_VERSION,
 };
 use crate::plan::PlanConfig;
+
+pub mod notifications;
+pub mod org;
+pub mod runners;
+pub mod span;
+
+pub use notifications::Notification;
+pub use org::{ApprovalRule, BreakGlass, DeployConfig, LlmConfig, ServerConfig, SlackConfig, When};
+pub use runners::{RunnerDef, RunnerRule, Runners};
+pub use span::{parse_duration, Span};
 
 /// Path of the config file inside the gitops repo.
 pub const CONFIG_PATH: &str = ".ipr/config.yaml";
@@ -42,7 +52,7 @@ pub struct Config {
     #[serde(default)]
     pub runners: Runners,
     #[serde(default)]
-    pub notifications: Vec<serde_yaml_ng::Value>,
+    pub notifications: Vec<Notification>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub freezes: Vec<Freeze>,
     #[serde(default, skip_serializing_if = "SyncConfig::is_default")]
@@ -50,6 +60,22 @@ pub struct Config {
     /// Risk rules of `terraform` plans (SPEC §8).
     #[serde(default, skip_serializing_if = "is_default_plan")]
     pub plan: PlanConfig,
+    /// Named reviewer groups (SPEC §4a).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub groups: BTreeMap<String, Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub break_glass: Option<BreakGlass>,
+    #[serde(default, skip_serializing_if = "DeployConfig::is_default")]
+    pub deploy: DeployConfig,
+    /// `ipr serve` (SPEC §12).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<ServerConfig>,
+    /// The Slack app (SPEC §13).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slack: Option<SlackConfig>,
+    /// The LLM that drafts requests from text (SPEC §13).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub llm: Option<LlmConfig>,
 }
 
 fn is_default_plan(plan: &PlanConfig) -> bool {
@@ -130,6 +156,29 @@ fn key_lines(text: &str, key: &str) -> Vec<usize> {
         .collect()
 }
 
+/// serde's message, made to point at the runner definition it is about:
+/// the error of one definition is raised where `definitions:` starts, so
+/// the line is that of the definition's own key.
+fn locate(text: &str, message: &str) -> String {
+    const AT: &str = "runners.definitions.";
+    let Some(start) = message.find(AT) else {
+        return message.to_string();
+    };
+    let rest = &message[start..];
+    let name: String = rest[AT.len()..]
+        .chars()
+        .take_while(|c| *c != ':' && *c != '.' && !c.is_whitespace())
+        .collect();
+    let rest = match rest.rfind(" at line ") {
+        Some(at) => &rest[..at],
+        None => rest,
+    };
+    match key_lines(text, &name).first() {
+        Some(line) => format!("{rest} (line {line})"),
+        None => rest.to_string(),
+    }
+}
+
 /// `line 4 and line 6`: the lines of `text` where these keys stand.
 fn where_keys_stand(text: &str, keys: &[&str]) -> String {
     let mut lines: Vec<usize> = keys.iter().flat_map(|k| key_lines(text, k)).collect();
@@ -140,6 +189,20 @@ fn where_keys_stand(text: &str, keys: &[&str]) -> String {
         .map(|l| format!("line {l}"))
         .collect::<Vec<_>>()
         .join(" and ")
+}
+
+/// An environment variable name (a secret is named, never written).
+pub(crate) fn check_env_name(name: &str) -> Result<()> {
+    let valid = !name.is_empty()
+        && !name.as_bytes()[0].is_ascii_digit()
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "must be the name of an environment variable (like IPR_WEBHOOK_SECRET), not the secret",
+        ))
+    }
 }
 
 fn default_api_version() -> String {
@@ -189,7 +252,22 @@ pub struct Approvals {
     pub impact: BTreeMap<Impact, u32>,
     /// Approvals older than this lapse before deploy, e.g. `72h`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expire_after: Option<String>,
+    pub expire_after: Option<Span>,
+    /// Approvals needed per target environment (SPEC §4a).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub environments: BTreeMap<String, u32>,
+    /// After quorum, deploy waits this long (SPEC §4a).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait_timer: Option<Span>,
+    /// A request needs its target deployed in the previous environment.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub require_staged: bool,
+    /// Extra approvals from groups (SPEC §4a).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<ApprovalRule>,
+    /// Requests approved at create by `system` (SPEC §4a).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub auto_approve: Vec<When>,
 }
 
 fn one() -> u32 {
@@ -202,6 +280,11 @@ impl Default for Approvals {
             default: 1,
             impact: BTreeMap::new(),
             expire_after: None,
+            environments: BTreeMap::new(),
+            wait_timer: None,
+            require_staged: false,
+            rules: Vec::new(),
+            auto_approve: Vec::new(),
         }
     }
 }
@@ -218,10 +301,7 @@ impl Approvals {
 
     /// `expireAfter` as a duration.
     pub fn expire_after(&self) -> Result<Option<Duration>> {
-        self.expire_after
-            .as_deref()
-            .map(|s| parse_duration(s, "approvals.expireAfter"))
-            .transpose()
+        Ok(self.expire_after.as_ref().map(Span::get))
     }
 }
 
@@ -231,45 +311,6 @@ pub struct Signing {
     /// When true, every transition commit must be signed.
     #[serde(default)]
     pub required: bool,
-}
-
-/// `runners:`: which runner deploys what (SPEC §7).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Runners {
-    /// The runner used when no rule matches.
-    #[serde(default = "default_runner")]
-    pub default: String,
-    /// First matching rule picks the runner.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub rules: Vec<RunnerRule>,
-    /// Named runner definitions; each has a `kind` (shell, awx, terraform).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub definitions: BTreeMap<String, serde_yaml_ng::Value>,
-}
-
-fn default_runner() -> String {
-    "shell".to_string()
-}
-
-impl Default for Runners {
-    fn default() -> Self {
-        Runners {
-            default: default_runner(),
-            rules: Vec::new(),
-            definitions: BTreeMap::new(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct RunnerRule {
-    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
-    pub target_type: Option<TargetType>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tenant: Option<String>,
-    pub runner: String,
 }
 
 /// A window in which deploys are refused.
@@ -334,7 +375,7 @@ impl Config {
                     ))
                     .with_hint("keep one entry per person")
                 }
-                None => Error::invalid(format!("{origin}: {message}")),
+                None => Error::invalid(format!("{origin}: {}", locate(text, &message))),
             }
         })?;
         config.normalize(origin)?;
@@ -380,10 +421,81 @@ impl Config {
                 }
             }
         }
-        self.approvals
-            .expire_after()
-            .map_err(|e| e.context(origin))?;
-        crate::runner::check_definitions(self)?;
+        self.check_unbuilt(origin)?;
+        notifications::check(&self.notifications, &self.tenants).map_err(|e| e.context(origin))?;
+        self.check_front_ends().map_err(|e| e.context(origin))?;
+        for (name, def) in &self.runners.definitions {
+            def.check(name).map_err(|e| e.context(origin))?;
+        }
+        Ok(())
+    }
+
+    /// The rules of SPEC §4a this version parses but does not apply yet
+    /// are refused, never accepted and ignored: an admin who writes
+    /// `approvals.environments: {prod: 2}` must not get one approval.
+    fn check_unbuilt(&self, origin: &str) -> Result<()> {
+        let a = &self.approvals;
+        let unbuilt = [
+            ("groups", !self.groups.is_empty()),
+            ("approvals.environments", !a.environments.is_empty()),
+            ("approvals.waitTimer", a.wait_timer.is_some()),
+            ("approvals.requireStaged", a.require_staged),
+            ("approvals.rules", !a.rules.is_empty()),
+            ("approvals.autoApprove", !a.auto_approve.is_empty()),
+            ("breakGlass", self.break_glass.is_some()),
+            ("deploy.autoDeploy", self.deploy.auto_deploy),
+        ];
+        match unbuilt.iter().find(|(_, used)| *used) {
+            Some((key, _)) => Err(Error::invalid(format!(
+                "{origin}: {key} (SPEC §4a) is not applied by this version of ipr; it is refused rather than ignored"
+            ))
+            .with_hint(format!("remove {key} from .ipr/config.yaml, or upgrade ipr"))),
+            None => Ok(()),
+        }
+    }
+
+    /// `server:`, `slack:` and `llm:`: secrets named by environment
+    /// variable, tokens stored as hashes, users that exist.
+    fn check_front_ends(&self) -> Result<()> {
+        if let Some(s) = &self.server {
+            for (hash, user) in &s.tokens {
+                let hex = hash.strip_prefix("sha256:").unwrap_or("");
+                if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(Error::invalid(
+                        "server.tokens: a key is not `sha256:` and 64 hex digits; store the token's hash, never the token",
+                    )
+                    .with_hint("`ipr token new EMAIL` prints the line to add"));
+                }
+                if self.user(user).is_none() {
+                    return Err(Error::invalid(format!(
+                        "server.tokens: `{user}` is not a user under `users:`"
+                    )));
+                }
+            }
+            if let Some(env) = &s.awx_webhook_secret_env {
+                check_env_name(env).map_err(|e| e.context("server.awxWebhookSecretEnv"))?;
+            }
+            if s.trusted_header.is_some() && s.trusted_proxies.is_empty() {
+                return Err(Error::invalid(
+                    "server.trustedHeader needs server.trustedProxies: the header is believed only from them",
+                ));
+            }
+        }
+        if let Some(s) = &self.slack {
+            check_env_name(&s.signing_secret_env)
+                .map_err(|e| e.context("slack.signingSecretEnv"))?;
+            check_env_name(&s.bot_token_env).map_err(|e| e.context("slack.botTokenEnv"))?;
+            for (slack_user, user) in &s.users {
+                if self.user(user).is_none() {
+                    return Err(Error::invalid(format!(
+                        "slack.users.{slack_user}: `{user}` is not a user under `users:`"
+                    )));
+                }
+            }
+        }
+        if let Some(l) = &self.llm {
+            check_env_name(&l.api_key_env).map_err(|e| e.context("llm.apiKeyEnv"))?;
+        }
         Ok(())
     }
 
@@ -418,9 +530,8 @@ impl Config {
             environments: Vec::new(),
             users,
             approvals: Approvals {
-                default: 1,
                 impact,
-                expire_after: None,
+                ..Approvals::default()
             },
             signing: Signing::default(),
             runners: Runners::default(),
@@ -428,14 +539,12 @@ impl Config {
             freezes: Vec::new(),
             sync: SyncConfig::default(),
             plan: PlanConfig::default(),
+            groups: BTreeMap::new(),
+            break_glass: None,
+            deploy: DeployConfig::default(),
+            server: None,
+            slack: None,
+            llm: None,
         }
     }
-}
-
-/// Parse a duration like `72h`, `30m`, `1h 30m`.
-pub fn parse_duration(s: &str, what: &str) -> Result<Duration> {
-    humantime::parse_duration(s.trim()).map_err(|e| {
-        Error::invalid(format!("{what}: `{s}` is not a duration ({e})"))
-            .with_hint("write it like 72h, 30m or 1h 30m")
-    })
 }
