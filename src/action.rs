@@ -11,8 +11,9 @@ use crate::config::{Config, CONFIG_PATH};
 use crate::error::{Error, Result};
 use crate::model::{RequestId, Spec, Ticket};
 use crate::session::Session;
-use crate::store::signing::{SignatureStatus, Signer, Verifier};
+use crate::store::signing::Signer;
 use crate::store::{Change, Identity, Store};
+use crate::sync;
 use crate::trust::{self, Trusted};
 use crate::workflow::{self, Transition};
 
@@ -26,6 +27,16 @@ pub struct Options {
     pub push: bool,
     /// `--no-input`: git must not prompt for credentials either.
     pub no_input: bool,
+}
+
+impl Options {
+    /// What a `--push` round of this action needs of them.
+    pub fn sync(&self) -> sync::SyncOptions {
+        sync::SyncOptions {
+            sign: self.sign,
+            no_input: self.no_input,
+        }
+    }
 }
 
 /// What an action did.
@@ -71,47 +82,6 @@ pub fn snapshot_at(store: &Store, session: &Session, at: Option<Oid>) -> Result<
     })
 }
 
-/// With `signing.required`, refuse a commit whose signature the
-/// legitimate `.ipr/allowed_signers` does not map to `actor`: checked on
-/// the commit object before any branch points at it.
-pub(crate) fn check_signed_by(
-    store: &Store,
-    trusted: &Trusted,
-    config: &Config,
-    commit: Oid,
-    actor: &str,
-) -> Result<()> {
-    if !config.signing.required {
-        return Ok(());
-    }
-    let verifier = Verifier::from_config(store.repo())?;
-    // The allowed signers in force, never a version an unauthorized commit wrote.
-    let allowed = trusted
-        .state
-        .legit
-        .signers
-        .as_deref()
-        .map(Oid::from_str)
-        .transpose()
-        .map_err(|e| Error::other(e.to_string()))?;
-    match crate::verify::signature_status_against(store, &verifier, commit, allowed)? {
-        SignatureStatus::Good { .. } => Ok(()),
-        SignatureStatus::Unsigned => Err(Error::permission(
-            "signing.required: this action's commit would not be signed",
-        )
-        .with_hint("git config user.signingkey KEY (and gpg.format ssh for ssh keys)")),
-        SignatureStatus::UnknownKey { key } => Err(Error::permission(format!(
-            "signing.required: your signing key {key} is not trusted for {actor}; nothing was committed"
-        ))
-        .with_hint(
-            "act as yourself (git config user.email) with your own key; an admin lists keys in .ipr/allowed_signers",
-        )),
-        SignatureStatus::Bad { reason } => Err(Error::permission(format!(
-            "signing.required: the signature does not verify ({reason}); nothing was committed"
-        ))),
-    }
-}
-
 /// Who signs this action's commit: `--sign` or `signing.required` force
 /// it, and a forced signature with no key refuses before anything is written.
 pub(crate) fn signer(
@@ -150,7 +120,7 @@ impl Planned {
             time: snap.now,
             signer: signer.as_ref(),
         })?;
-        check_signed_by(store, &snap.trust, &snap.config, oid, &snap.actor.email)?;
+        trust::check_signed_by(store, &snap.trust, &snap.config, oid, &snap.actor.email)?;
         Ok(oid)
     }
 }
@@ -166,7 +136,7 @@ pub fn perform(
 ) -> Result<Done> {
     let local = snapshot(store, session)?;
     if options.push || local.config.sync.auto_push {
-        return crate::sync::push_action(store, session, options, compute);
+        return push_action(store, session, options, compute);
     }
     let planned = compute(&local)?;
     let commit = planned.build(store, session, &local, options.sign)?;
@@ -181,6 +151,39 @@ pub fn perform(
         config: local.config,
         pushed: None,
         landed: vec![commit],
+    })
+}
+
+/// An action with `--push`: computed on the remote's latest state (with
+/// local unpushed commits replayed first), pushed, then landed locally.
+/// An action that is illegal on that state fails and leaves nothing behind.
+fn push_action(
+    store: &Store,
+    session: &Session,
+    options: Options,
+    compute: &mut dyn FnMut(&Snapshot) -> Result<Planned>,
+) -> Result<Done> {
+    let mut last: Option<(Planned, crate::config::Config)> = None;
+    let (tip, report) = sync::rounds(
+        store,
+        &session.signing,
+        None,
+        options.sync(),
+        &mut |store, base| {
+            let snap = snapshot_at(store, session, base)?;
+            let planned = compute(&snap)?;
+            let oid = planned.build(store, session, &snap, options.sign)?;
+            last = Some((planned, snap.config.clone()));
+            Ok(Some(oid))
+        },
+    )?;
+    let (planned, config) = last.expect("the action was computed");
+    Ok(Done {
+        ticket: planned.ticket,
+        commit: tip.expect("an action makes a commit"),
+        config,
+        landed: report.landed.clone(),
+        pushed: Some(report),
     })
 }
 
@@ -343,7 +346,7 @@ pub(crate) fn commit_ipr_file(
         signer: signer.as_ref(),
     };
     let oid = store.build_commit(&change)?;
-    check_signed_by(store, &snap.trust, &snap.config, oid, &snap.actor.email)?;
+    trust::check_signed_by(store, &snap.trust, &snap.config, oid, &snap.actor.email)?;
     store.land(snap.head, oid, &format!("ipr: {action} {subject}"))?;
     Ok(oid)
 }

@@ -8,7 +8,7 @@
 
 use crate::action::{self, Done, Options};
 use crate::config::RunnerDef;
-use crate::error::{Error, Result};
+use crate::error::{Error, Remedy, Result};
 use crate::model::{Action, RequestId, State, Ticket};
 use crate::notify::{self, Notifier};
 use crate::runner::{self, DeployRequest, Outcome};
@@ -182,8 +182,12 @@ fn resume(
         .ok_or_else(|| Error::invalid(format!("{id} is deploying but has no deploying entry")))?;
     let name = entry.runner.clone().unwrap_or_default();
     let job_id = entry.job_id.clone().ok_or_else(|| {
-        Error::conflict(format!("{id} is deploying but records no job id to watch")).with_hint(
-            "`ipr record ID --status successful|failed --job-id JOB` once you know the outcome",
+        Error::conflict(format!("{id} is deploying but records no job id to watch")).with_remedy(
+            Remedy::RecordOutcome {
+                id: None,
+                job: None,
+                first: None,
+            },
         )
     })?;
     if let Some(asked) = &options.runner {
@@ -213,9 +217,11 @@ fn resume(
         return Err(Error::conflict(format!(
             "{id} is deploying job {job_id} with runner {name}, which cannot watch a job that another ipr process started"
         ))
-        .with_hint(format!(
-            "check what the job did, then `ipr record {id} --status successful|failed --job-id {job_id}`"
-        )));
+        .with_remedy(Remedy::RecordOutcome {
+            id: Some(id.to_string()),
+            job: Some(job_id.clone()),
+            first: Some("check what the job did"),
+        }));
     }
     if options.no_wait {
         return Err(Error::conflict(format!(
@@ -246,9 +252,10 @@ fn finish(
                 "job {job_id} was launched and may still be running; watching it failed: {}",
                 e.message()
             ))
-            .with_hint(format!(
-                "the ticket stays deploying with job {job_id}; run `ipr deploy {id}` again to resume watching (it never launches a second job)"
-            ))
+            .with_remedy(Remedy::ResumeWatching {
+                id: id.to_string(),
+                job: job_id.to_string(),
+            })
             .with_source(e))
         }
     };
@@ -291,7 +298,7 @@ pub fn record_outcome(
                 "{id} is deploying job {}, not {job_id}",
                 recorded.unwrap_or("(none)")
             ))
-            .with_hint("pass the job id `ipr show ID` lists for the deploying entry"));
+            .with_remedy(Remedy::RecordedJobId));
         }
     }
     let t = match outcome {

@@ -10,9 +10,7 @@
 
 use std::fmt;
 
-use crate::rego::Finding;
 use crate::verify::Violation;
-use crate::workflow::Refusal;
 
 /// What went wrong, as a category a front end maps to its own codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,27 +76,114 @@ impl fmt::Display for Problem {
     }
 }
 
+/// The rules of the workflow and the access policy that refuse an action,
+/// carried by the error (see [`Error::refusal`]; `crate::workflow` and
+/// `crate::policy` raise them) so that `ipr verify`
+/// reports which rule a replayed transition broke and a server can answer
+/// with it, without reading messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Refusal {
+    /// The actor holds no role that allows the action for the tenant.
+    NoRole,
+    /// The requester approving or rejecting their own request.
+    SelfApproval,
+    /// A second approval by the same person.
+    DuplicateApproval,
+    /// A transition SPEC §5 does not allow from the current state.
+    IllegalTransition,
+    /// A rejection without a reason long enough.
+    RejectReason,
+}
+
+/// A `deny` or `warn` message of `.ipr/policies` and the policy file(s) of
+/// its package (raised by `crate::rego`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Finding {
+    pub policy: String,
+    pub message: String,
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.message, self.policy)
+    }
+}
+
+/// What to do about an error, when the fix is an operation of ipr: each
+/// front end says it in its own terms (the CLI names a command, a server
+/// an endpoint), so no command line is written in the library. Advice that
+/// holds for every front end (`git config user.signingkey KEY`) is a plain
+/// hint ([`Error::with_hint`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Remedy {
+    /// Create or choose the gitops repository.
+    OpenRepo,
+    /// Set the repository up for ipr.
+    Init,
+    /// See the requests one may see.
+    ListRequests,
+    /// See every violation of the branch's history.
+    ListViolations,
+    /// An admin reverts `commit`, or accepts its violations with a waiver.
+    ResolveViolation { commit: String },
+    /// Undo an outgoing commit that does not verify before pushing.
+    UndoOutgoing,
+    /// Record a job's outcome by hand, after `first` (front-end neutral
+    /// advice) when given.
+    RecordOutcome {
+        id: Option<String>,
+        job: Option<String>,
+        first: Option<&'static str>,
+    },
+    /// Deploy `id` again: it resumes watching `job`, never launches another.
+    ResumeWatching { id: String, job: String },
+    /// Use the job id the request's `deploying` entry records.
+    RecordedJobId,
+    /// File a terraform request with its plan JSON and saved plan file.
+    FileTerraformRequest,
+    /// Change the plan so `.ipr/policies` pass (their fixtures are tested
+    /// by the policy test command).
+    FixPlanForPolicies { dir: &'static str },
+    /// Reject with a reason long enough.
+    GiveRejectReason,
+    /// Sync again once `first` is done with git.
+    SyncAfter { first: &'static str },
+    /// Make a token and add the config line it prints.
+    NewToken,
+    /// A git hook ipr did not write: add verification to it, or replace it.
+    HookNotOurs,
+    /// The commit landed but the work tree lags: run any ipr command.
+    FinishLanding,
+}
+
 type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
 
-/// An error with its kind, detail, hint and source.
+/// An error with its kind, detail, hint and source (boxed: errors travel
+/// through every `Result` of the engine and should be one pointer wide).
 #[derive(Debug)]
-pub struct Error {
+pub struct Error(Box<Inner>);
+
+#[derive(Debug)]
+struct Inner {
     kind: Kind,
     message: String,
     hint: Option<String>,
+    remedy: Option<Remedy>,
     detail: Detail,
     source: Option<Source>,
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&self.0.message)
     }
 }
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source
+        self.0
+            .source
             .as_deref()
             .map(|s| s as &(dyn std::error::Error + 'static))
     }
@@ -108,13 +193,14 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn new(kind: Kind, message: impl Into<String>) -> Self {
-        Error {
+        Error(Box::new(Inner {
             kind,
             message: message.into(),
             hint: None,
+            remedy: None,
             detail: Detail::None,
             source: None,
-        }
+        }))
     }
     pub fn other(message: impl Into<String>) -> Self {
         Self::new(Kind::Other, message)
@@ -166,7 +252,13 @@ impl Error {
 
     /// Attach the hint: what to do about it, for people.
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
-        self.hint = Some(hint.into());
+        self.0.hint = Some(hint.into());
+        self
+    }
+
+    /// Attach the remedy: an ipr operation that fixes it.
+    pub fn with_remedy(mut self, remedy: Remedy) -> Self {
+        self.0.remedy = Some(remedy);
         self
     }
 
@@ -177,51 +269,54 @@ impl Error {
     }
 
     pub fn with_detail(mut self, detail: Detail) -> Self {
-        self.detail = detail;
+        self.0.detail = detail;
         self
     }
 
     /// Keep `source` as the cause (`std::error::Error::source`).
     pub fn with_source(mut self, source: impl Into<Source>) -> Self {
-        self.source = Some(source.into());
+        self.0.source = Some(source.into());
         self
     }
 
     /// Prefix the message with context, keeping kind, detail and hint.
     pub fn context(mut self, context: impl fmt::Display) -> Self {
-        self.message = format!("{context}: {}", self.message);
+        self.0.message = format!("{context}: {}", self.0.message);
         self
     }
 
     pub fn kind(&self) -> Kind {
-        self.kind
+        self.0.kind
     }
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
     pub fn hint(&self) -> Option<&str> {
-        self.hint.as_deref()
+        self.0.hint.as_deref()
+    }
+    pub fn remedy(&self) -> Option<&Remedy> {
+        self.0.remedy.as_ref()
     }
     pub fn detail(&self) -> &Detail {
-        &self.detail
+        &self.0.detail
     }
     /// The refusing rule given with [`Error::with_refusal`], if any.
     pub fn refusal(&self) -> Option<Refusal> {
-        match self.detail {
+        match self.0.detail {
             Detail::Refused(r) => Some(r),
             _ => None,
         }
     }
     /// The validation problems, if this is a validation error.
     pub fn problem_list(&self) -> &[Problem] {
-        match &self.detail {
+        match &self.0.detail {
             Detail::Problems(p) => p,
             _ => &[],
         }
     }
     /// The policy findings, if `.ipr/policies` denied.
     pub fn findings(&self) -> &[Finding] {
-        match &self.detail {
+        match &self.0.detail {
             Detail::Denied(f) => f,
             _ => &[],
         }

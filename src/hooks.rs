@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Remedy, Result};
 use crate::store::Store;
 
 /// The line that marks a hook as ipr's, so it can be replaced safely.
@@ -71,7 +71,7 @@ pub fn install(store: &Store, force: bool) -> Result<PathBuf> {
                 "{} exists and was not written by ipr; leaving it alone",
                 path.display()
             ))
-            .with_hint("add `ipr verify --staged` to it, or replace it with --force"));
+            .with_remedy(Remedy::HookNotOurs));
         }
         _ => {}
     }

@@ -14,7 +14,7 @@ use git2::Oid;
 
 use crate::action::Snapshot;
 use crate::config::RunnerDef;
-use crate::error::{Error, Result};
+use crate::error::{Error, Remedy, Result};
 use crate::model::{PlanRef, TargetType, Ticket};
 use crate::plan::{self, PlanConfig, PlanReport};
 use crate::rego::{self, Finding, PolicySet, Source};
@@ -161,9 +161,7 @@ pub fn check(
         counts.join(", ")
     ))
     .with_detail(crate::error::Detail::Denied(verdict.deny.clone()))
-    .with_hint(format!(
-        "change the plan so the policies pass; policy changes are commits to {POLICIES_DIR} (`ipr policy test` runs their fixtures)"
-    )))
+    .with_remedy(Remedy::FixPlanForPolicies { dir: POLICIES_DIR }))
 }
 
 /// The check `ipr create` runs on the new ticket, under the repository
@@ -237,7 +235,7 @@ fn show_json(tf: &TerraformConfig, repo_root: &Path, ticket: &Ticket) -> Result<
             "{} records no saved plan (spec.plan.fileSha256); the terraform runner applies only an approved plan file",
             ticket.id()
         ))
-        .with_hint("file the request with `ipr create --type terraform --plan PLAN.json --plan-file tfplan`"));
+        .with_remedy(Remedy::FileTerraformRequest));
     };
     let actual = file_sha256(&plan_path)?;
     if actual != approved {

@@ -4,9 +4,9 @@
 //! [`Refusal`] rule and why, so the CLI and `ipr verify` report the same.
 
 use crate::config::{Config, Role, User};
+use crate::error::Refusal;
 use crate::error::{Error, Result};
 use crate::model::Ticket;
-use crate::workflow::Refusal;
 
 /// What an actor wants to do with a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,7 +177,7 @@ mod tests {
             let got = check(&c, actor, cap, &t);
             assert_eq!(got.is_ok(), want, "{actor} {cap:?}");
             if let Err(e) = got {
-                assert_eq!(crate::cli::exit::code(e.kind()), 3);
+                assert_eq!(e.kind(), crate::error::Kind::Permission);
             }
         }
     }
@@ -192,8 +192,8 @@ mod tests {
             "x@example.com",
         ] {
             assert_eq!(
-                crate::cli::exit::code(check_admin(&c, who).unwrap_err().kind()),
-                3
+                check_admin(&c, who).unwrap_err().kind(),
+                crate::error::Kind::Permission
             );
         }
     }

@@ -4,12 +4,13 @@
 
 use git2::Oid;
 
-use crate::action::{self, check_signed_by, Options};
-use crate::error::{Error, Result};
+use crate::action::{self, Options};
+use crate::error::{Error, Remedy, Result};
 use crate::model::{RequestId, Ticket};
 use crate::policy;
 use crate::session::Session;
 use crate::store::{Change, Store};
+use crate::trust::check_signed_by;
 use crate::verify::Violation;
 use crate::waiver::{Waiver, Waivers, MIN_WAIVER_REASON, WAIVERS_PATH};
 
@@ -78,7 +79,7 @@ pub fn waive(
     if violations.is_empty() {
         return Err(
             Error::invalid(format!("commit {} has no violations to waive", &full[..12]))
-                .with_hint("`ipr verify` lists the commits that do not verify"),
+                .with_remedy(Remedy::ListViolations),
         );
     }
     waivers.waivers.push(Waiver {

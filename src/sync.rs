@@ -13,10 +13,9 @@ use std::time::Duration;
 
 use git2::Oid;
 
-use crate::action::{self, Done, Options, Planned, Snapshot};
-use crate::error::{Error, Result};
+use crate::error::{Error, Remedy, Result};
 use crate::model::{RequestId, Ticket};
-use crate::session::{Session, Signing};
+use crate::session::Signing;
 use crate::store::remote::{self, Pushed};
 use crate::store::{Change, Identity, Store};
 use crate::workflow::{self, Transition};
@@ -49,6 +48,15 @@ pub struct Report {
     copied: bool,
 }
 
+/// How a sync goes: `--sign`, and whether git may prompt.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SyncOptions {
+    /// Sign replayed commits even if git config does not ask for it.
+    pub sign: bool,
+    /// `--no-input`: git must not prompt for credentials.
+    pub no_input: bool,
+}
+
 /// A local action sync could not replay.
 #[derive(Debug, Clone)]
 pub struct Dropped {
@@ -63,56 +71,23 @@ pub fn sync(
     store: &Store,
     signing: &Signing,
     remote_name: Option<&str>,
-    options: Options,
+    options: SyncOptions,
 ) -> Result<Report> {
     let _lock = store.lock()?;
     let (_, report) = rounds(store, signing, remote_name, options, &mut |_, _| Ok(None))?;
     Ok(report)
 }
 
-/// An action with `--push`: computed on the remote's latest state (with
-/// local unpushed commits replayed first), pushed, then landed locally.
-/// An action that is illegal on that state fails and leaves nothing behind.
-pub fn push_action(
-    store: &Store,
-    session: &Session,
-    options: Options,
-    compute: &mut dyn FnMut(&Snapshot) -> Result<Planned>,
-) -> Result<Done> {
-    let mut last: Option<(Planned, crate::config::Config)> = None;
-    let (tip, report) = rounds(
-        store,
-        &session.signing,
-        None,
-        options,
-        &mut |store, base| {
-            let snap = action::snapshot_at(store, session, base)?;
-            let planned = compute(&snap)?;
-            let oid = planned.build(store, session, &snap, options.sign)?;
-            last = Some((planned, snap.config.clone()));
-            Ok(Some(oid))
-        },
-    )?;
-    let (planned, config) = last.expect("the action was computed");
-    Ok(Done {
-        ticket: planned.ticket,
-        commit: tip.expect("an action makes a commit"),
-        config,
-        landed: report.landed.clone(),
-        pushed: Some(report),
-    })
-}
-
 /// Adds the commit of a pushed action on top of the replayed tip.
-type Extra<'a> = dyn FnMut(&Store, Option<Oid>) -> Result<Option<Oid>> + 'a;
+pub(crate) type Extra<'a> = dyn FnMut(&Store, Option<Oid>) -> Result<Option<Oid>> + 'a;
 
 /// Fetch, replay, add `extra`'s commit, push; again while the push is
 /// rejected because the remote moved. Returns the landed tip.
-fn rounds(
+pub(crate) fn rounds(
     store: &Store,
     signing: &Signing,
     remote_name: Option<&str>,
-    options: Options,
+    options: SyncOptions,
     extra: &mut Extra<'_>,
 ) -> Result<(Option<Oid>, Report)> {
     let dir = store
@@ -197,7 +172,7 @@ fn check_outgoing(store: &Store, remote_tip: Option<Oid>, new: Oid) -> Result<()
             v.rule,
             v.message
         ))
-        .with_hint("`ipr verify` lists every violation; undo the commit (git reset, git revert) before pushing")
+        .with_remedy(Remedy::UndoOutgoing)
         .with_detail(crate::error::Detail::Untrusted(Box::new(v.clone())))),
         None => Ok(()),
     }
@@ -210,7 +185,7 @@ fn replay(
     signing: &Signing,
     remote_tip: Option<Oid>,
     local: Option<Oid>,
-    options: Options,
+    options: SyncOptions,
 ) -> Result<(Option<Oid>, Report)> {
     let mut report = Report::default();
     let (Some(local), Some(remote)) = (local, remote_tip) else {
@@ -251,7 +226,9 @@ fn replay(
                 "local commit {short} ({}) is not an ipr action; sync replays only ipr commits",
                 info.summary
             ))
-            .with_hint("push or rebase it with git first, then run ipr sync"));
+            .with_remedy(Remedy::SyncAfter {
+                first: "push or rebase it with git first",
+            }));
         };
         let changed = store.changed_paths(Some(parents[0]), Some(oid))?;
         let [path] = changed.as_slice() else {
@@ -273,7 +250,9 @@ fn replay(
                 return Err(Error::conflict(format!(
                     "{path} changed both here ({short}) and on the remote; ipr will not merge it"
                 ))
-                .with_hint("merge the change by hand with git, then run ipr sync"));
+                .with_remedy(Remedy::SyncAfter {
+                    first: "merge the change by hand with git",
+                }));
             }
             crate::policy::check_admin(&config, &actor.email)?;
             report.copied = true;
@@ -335,7 +314,7 @@ fn replay(
             time: info.time,
             signer: signer.as_ref(),
         })?;
-        action::check_signed_by(store, &trusted, &config, tip, &actor.email)?;
+        crate::trust::check_signed_by(store, &trusted, &config, tip, &actor.email)?;
         report.replayed += 1;
     }
     Ok((Some(tip), report))

@@ -20,9 +20,10 @@ use git2::Oid;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, CONFIG_PATH};
-use crate::error::{Error, Result};
+use crate::error::{Error, Remedy, Result};
 use crate::model::RequestId;
 use crate::store::history::Side;
+use crate::store::signing::{SignatureStatus, Verifier};
 use crate::store::Store;
 use crate::verify::{self, Start, Violation};
 use crate::waiver::WAIVERS_PATH;
@@ -206,10 +207,9 @@ fn refusal(v: &Violation, what: String) -> Error {
         v.rule,
         v.message
     ))
-    .with_hint(format!(
-        "`ipr verify` lists every violation; an admin reverts the change or accepts it with `ipr waive {} --reason \"...\"`",
-        short(&v.commit)
-    ))
+    .with_remedy(Remedy::ResolveViolation {
+        commit: short(&v.commit).to_string(),
+    })
     .with_detail(crate::error::Detail::Untrusted(Box::new(v.clone())))
 }
 
@@ -220,7 +220,7 @@ impl Trusted {
             Error::not_found(format!(
                 "{CONFIG_PATH} is not committed on this branch; this is not an ipr gitops repo yet"
             ))
-            .with_hint("run `ipr init --tenant NAME --admin EMAIL` to set it up")
+            .with_remedy(Remedy::Init)
         })
     }
 
@@ -280,5 +280,46 @@ impl Trusted {
         self.state
             .ids
             .next(year, &|id| store.id_exists(self.tip, id))
+    }
+}
+
+/// With `signing.required`, refuse a commit whose signature the
+/// legitimate `.ipr/allowed_signers` does not map to `actor`: checked on
+/// the commit object before any branch points at it.
+pub fn check_signed_by(
+    store: &Store,
+    trusted: &Trusted,
+    config: &Config,
+    commit: Oid,
+    actor: &str,
+) -> Result<()> {
+    if !config.signing.required {
+        return Ok(());
+    }
+    let verifier = Verifier::from_config(store.repo())?;
+    // The allowed signers in force, never a version an unauthorized commit wrote.
+    let allowed = trusted
+        .state
+        .legit
+        .signers
+        .as_deref()
+        .map(Oid::from_str)
+        .transpose()
+        .map_err(|e| Error::other(e.to_string()))?;
+    match verify::signature_status_against(store, &verifier, commit, allowed)? {
+        SignatureStatus::Good { .. } => Ok(()),
+        SignatureStatus::Unsigned => Err(Error::permission(
+            "signing.required: this action's commit would not be signed",
+        )
+        .with_hint("git config user.signingkey KEY (and gpg.format ssh for ssh keys)")),
+        SignatureStatus::UnknownKey { key } => Err(Error::permission(format!(
+            "signing.required: your signing key {key} is not trusted for {actor}; nothing was committed"
+        ))
+        .with_hint(
+            "act as yourself (git config user.email) with your own key; an admin lists keys in .ipr/allowed_signers",
+        )),
+        SignatureStatus::Bad { reason } => Err(Error::permission(format!(
+            "signing.required: the signature does not verify ({reason}); nothing was committed"
+        ))),
     }
 }

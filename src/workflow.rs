@@ -7,32 +7,16 @@
 use chrono::{DateTime, Utc};
 
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::error::{Error, Problem, Remedy, Result};
 use crate::model::{
-    spec_digest, validate_new, Action, HistoryEntry, Metadata, RequestId, Spec, State, Status,
-    Ticket, KIND, MIN_REJECT_REASON,
+    has_credentials, is_environment_name, is_invisible, spec_digest, visible_len, Action,
+    HistoryEntry, Metadata, RequestId, Spec, State, Status, TargetType, Ticket, KIND,
+    MIN_JUSTIFICATION, MIN_REJECT_REASON,
 };
 use crate::policy::{self, Capability};
 
 /// Rule ids (see [`Error::code`]) of the refusals below.
-/// The rules of the workflow and the access policy that refuse an action,
-/// carried by the error (see [`Error::refusal`]) so that `ipr verify`
-/// reports which rule a replayed transition broke and a server can answer
-/// with it, without reading messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Refusal {
-    /// The actor holds no role that allows the action for the tenant.
-    NoRole,
-    /// The requester approving or rejecting their own request.
-    SelfApproval,
-    /// A second approval by the same person.
-    DuplicateApproval,
-    /// A transition SPEC §5 does not allow from the current state.
-    IllegalTransition,
-    /// A rejection without a reason long enough.
-    RejectReason,
-}
+pub use crate::error::Refusal;
 
 /// A change to an existing request.
 #[derive(Debug, Clone, PartialEq)]
@@ -163,6 +147,141 @@ pub fn create(
     })
 }
 
+/// Check what `ipr create` requires of a new request. Every problem is
+/// listed, so one run tells the user everything to fix.
+pub fn validate_new(spec: &Spec, tenant: &str, config: &Config) -> Result<()> {
+    let mut problems: Vec<Problem> = Vec::new();
+    let t = &spec.target;
+    for (key, value) in [
+        ("spec.target.name", &t.name),
+        ("spec.target.version", &t.version),
+        ("spec.target.sourceEnvironment", &t.source_environment),
+        ("spec.target.targetEnvironment", &t.target_environment),
+    ] {
+        if value.trim().is_empty() {
+            problems.push(Problem::new(key, format!("{key} must not be empty")));
+        }
+    }
+    for (key, value) in [
+        ("spec.target.sourceEnvironment", &t.source_environment),
+        ("spec.target.targetEnvironment", &t.target_environment),
+    ] {
+        if value.trim().is_empty() {
+            continue;
+        }
+        if !is_environment_name(value) {
+            problems.push(Problem::new(key, format!(
+                "{key} `{}` is not an environment name (lowercase letters, digits and -, like prod or eu-west-1)",
+                value.escape_debug()
+            )));
+        } else if !config.environments.is_empty() && !config.environments.contains(value) {
+            problems.push(Problem::new(
+                key,
+                format!(
+                    "{key} `{value}` is not an environment in .ipr/config.yaml (known: {})",
+                    config.environments.join(", ")
+                ),
+            ));
+        }
+    }
+    for (key, value) in [
+        ("spec.target.name", &t.name),
+        ("spec.target.version", &t.version),
+    ] {
+        if value.chars().any(is_invisible) {
+            problems.push(Problem::new(key, format!(
+                "{key} is one line of visible text; it has a line break, control or invisible character ({})",
+                value.escape_debug()
+            )));
+        }
+    }
+    if !t.source_environment.trim().is_empty() && t.source_environment == t.target_environment {
+        problems.push(Problem::new(
+            "spec.target",
+            format!(
+                "spec.target: source and target environment are both `{}`",
+                t.source_environment
+            ),
+        ));
+    }
+    let r = &spec.request;
+    let len = visible_len(&r.justification);
+    if len < MIN_JUSTIFICATION {
+        problems.push(Problem::new(
+            "spec.request.justification",
+            format!(
+            "spec.request.justification must be at least {MIN_JUSTIFICATION} characters (has {len})"
+        ),
+        ));
+    }
+    if visible_len(&r.rollback_plan) == 0 {
+        problems.push(Problem::new(
+            "spec.request.rollbackPlan",
+            "spec.request.rollbackPlan is required",
+        ));
+    }
+    let p = &spec.pre_checks;
+    if !p.staging_tests_passed {
+        problems.push(Problem::new(
+            "spec.preChecks.stagingTestsPassed",
+            "spec.preChecks.stagingTestsPassed must be true to create a request",
+        ));
+    }
+    if !p.security_scan_passed {
+        problems.push(Problem::new(
+            "spec.preChecks.securityScanPassed",
+            "spec.preChecks.securityScanPassed must be true to create a request",
+        ));
+    }
+    if has_credentials(&p.test_evidence_url) {
+        problems.push(Problem::new("spec.preChecks.testEvidenceUrl", "spec.preChecks.testEvidenceUrl holds a user name or password; link to it without credentials",
+        ));
+    } else if !matches!(p.test_evidence_url.scheme(), "http" | "https") {
+        problems.push(Problem::new(
+            "spec.preChecks.testEvidenceUrl",
+            format!(
+                "spec.preChecks.testEvidenceUrl must be an http(s) URL, not `{}`",
+                p.test_evidence_url
+            ),
+        ));
+    }
+    if !config.tenants.iter().any(|x| x == tenant) {
+        problems.push(Problem::new(
+            "metadata.tenant",
+            format!(
+                "metadata.tenant `{tenant}` is not a tenant in .ipr/config.yaml (known: {})",
+                config.tenants.join(", ")
+            ),
+        ));
+    }
+    match &spec.plan {
+        None if t.kind == TargetType::Terraform => {
+            problems.push(Problem::new(
+                "spec.plan",
+                "a terraform target needs a plan (spec.plan)",
+            ));
+        }
+        Some(_) if t.kind != TargetType::Terraform => {
+            problems.push(Problem::new(
+                "spec.plan",
+                format!("spec.plan is only for terraform targets, not {}", t.kind),
+            ));
+        }
+        Some(plan) if r.impact_assessment < plan.risk => {
+            problems.push(Problem::new("spec.request.impactAssessment", format!(
+                "spec.request.impactAssessment {} is lower than the plan's risk {}; an impact may be raised above the risk, never lowered",
+                r.impact_assessment, plan.risk
+            )));
+        }
+        _ => {}
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::problems("invalid request", problems))
+    }
+}
+
 /// Apply one transition: rights first, then the state machine.
 pub fn apply(
     ticket: &Ticket,
@@ -209,7 +328,7 @@ pub fn apply(
                 return Err(Error::invalid(format!(
                     "a rejection needs a reason of at least {MIN_REJECT_REASON} characters"
                 ))
-                .with_hint("ipr reject ID --reason \"why this cannot ship\"")
+                .with_remedy(Remedy::GiveRejectReason)
                 .with_refusal(Refusal::RejectReason));
             }
             entry.comment = Some(reason.to_string());
@@ -488,8 +607,8 @@ mod tests {
                     None => {
                         let e = got.expect_err(&format!("{from} {t:?} must be refused"));
                         assert_eq!(
-                            crate::cli::exit::code(e.kind()),
-                            5,
+                            e.kind(),
+                            crate::error::Kind::Conflict,
                             "{from} {t:?}: {}",
                             e.message()
                         );
@@ -530,9 +649,9 @@ mod tests {
         let mut other = t.clone();
         other.metadata.tenant = "u".into();
         let e = apply(&other, &start, DEV, &c, now()).unwrap_err();
-        assert_eq!(crate::cli::exit::code(e.kind()), 3);
+        assert_eq!(e.kind(), crate::error::Kind::Permission);
         assert!(apply(&other, &start, ADMIN, &c, now()).is_ok());
         let e = apply(&t, &start, "stranger@example.com", &c, now()).unwrap_err();
-        assert_eq!(crate::cli::exit::code(e.kind()), 3);
+        assert_eq!(e.kind(), crate::error::Kind::Permission);
     }
 }

@@ -31,9 +31,8 @@ pub struct Args {
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     super::only_table(ctx, "sync")?;
     let store = ctx.store()?;
-    let options = crate::action::Options {
+    let options = sync::SyncOptions {
         sign: args.sign,
-        push: true,
         no_input: ctx.no_input,
     };
     let report = sync::sync(&store, &Signing::GitConfig, args.remote.as_deref(), options)?;

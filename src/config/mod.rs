@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Remedy, Result};
 use crate::model::{
     is_environment_name, normalize_environment, same_email, Impact, DEFAULT_API_VERSION,
 };
@@ -464,7 +464,7 @@ impl Config {
                     return Err(Error::invalid(
                         "server.tokens: a key is not `sha256:` and 64 hex digits; store the token's hash, never the token",
                     )
-                    .with_hint("`ipr token new EMAIL` prints the line to add"));
+                    .with_remedy(Remedy::NewToken));
                 }
                 if self.user(user).is_none() {
                     return Err(Error::invalid(format!(

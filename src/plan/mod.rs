@@ -967,7 +967,7 @@ mod tests {
 
     fn invalid(json: &[u8]) -> Error {
         let e = analyze(json, &PlanConfig::default()).unwrap_err();
-        assert_eq!(crate::cli::exit::code(e.kind()), 6, "{}", e.message());
+        assert_eq!(e.kind(), crate::error::Kind::Invalid, "{}", e.message());
         e
     }
 

@@ -23,18 +23,7 @@ pub struct Source {
     pub text: String,
 }
 
-/// A `deny` or `warn` message and the policy file(s) of its package.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Finding {
-    pub policy: String,
-    pub message: String,
-}
-
-impl std::fmt::Display for Finding {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} ({})", self.message, self.policy)
-    }
-}
+pub use crate::error::Finding;
 
 /// What the policies say about one input.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -248,7 +237,7 @@ mod tests {
         )])
         .err()
         .unwrap();
-        assert_eq!(crate::cli::exit::code(e.kind()), 6);
+        assert_eq!(e.kind(), crate::error::Kind::Invalid);
         assert!(
             e.message().starts_with("policy p/bad.rego:4:"),
             "{}",

@@ -161,13 +161,13 @@ mod tests {
         assert_eq!(RunnerDef::named(&c, "awx").unwrap().kind(), "awx");
         assert_eq!(RunnerDef::named(&c, "shell").unwrap().kind(), "shell");
         assert_eq!(
-            crate::cli::exit::code(RunnerDef::named(&c, "nope").unwrap_err().kind()),
-            4
+            RunnerDef::named(&c, "nope").unwrap_err().kind(),
+            crate::error::Kind::NotFound
         );
 
         let e = config("  definitions:\n    x: { kind: shell, command: a, colour: red }\n")
             .unwrap_err();
-        assert_eq!(crate::cli::exit::code(e.kind()), 6);
+        assert_eq!(e.kind(), crate::error::Kind::Invalid);
         assert!(
             e.message().contains("runners.definitions.x"),
             "{}",

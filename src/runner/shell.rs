@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::process::Job;
 use super::{DeployRequest, Launched, Outcome, Runner};
 pub use crate::config::runners::{ShellConfig, DEFAULT_COMMAND};
-use crate::error::{Error, Result};
+use crate::error::{Error, Remedy, Result};
 
 pub struct ShellRunner {
     config: ShellConfig,
@@ -96,7 +96,11 @@ impl Runner for ShellRunner {
             return Err(Error::conflict(format!(
                 "the shell runner cannot resume {job_id}: the process that started it is gone"
             ))
-            .with_hint("check what the command did, then `ipr record ID --status successful|failed --job-id JOB`"));
+            .with_remedy(Remedy::RecordOutcome {
+                id: None,
+                job: None,
+                first: Some("check what the command did"),
+            }));
         };
         debug_assert_eq!(id, job_id);
         let exit = job.wait(self.timeout)?;

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use super::process::Job;
 use super::{DeployRequest, Launched, Outcome, Runner};
 pub use crate::config::runners::TerraformConfig;
-use crate::error::{Error, Result};
+use crate::error::{Error, Remedy, Result};
 use crate::model::hex;
 
 pub struct TerraformRunner {
@@ -67,7 +67,7 @@ impl TerraformRunner {
                     "{} records no saved plan (spec.plan.fileSha256); the terraform runner applies only an approved plan file",
                     request.request_id
                 ))
-                .with_hint("file the request with `ipr create --type terraform --plan PLAN.json --plan-file tfplan`")
+                .with_remedy(Remedy::FileTerraformRequest)
             })?;
         let actual = file_sha256(&self.plan_path())?;
         if actual != approved {
@@ -111,7 +111,11 @@ impl Runner for TerraformRunner {
             return Err(Error::conflict(format!(
                 "the terraform runner cannot resume {job_id}: the apply that started it is gone"
             ))
-            .with_hint("check the state (`terraform show`), then `ipr record ID --status successful|failed --job-id JOB`"));
+            .with_remedy(Remedy::RecordOutcome {
+                id: None,
+                job: None,
+                first: Some("check the state (`terraform show`)"),
+            }));
         };
         let exit = job.wait(self.timeout)?;
         Ok(if exit.success {

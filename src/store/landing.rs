@@ -23,7 +23,7 @@ use git2::{ObjectType, Oid};
 use serde::{Deserialize, Serialize};
 
 use super::Store;
-use crate::error::{Error, Result};
+use crate::error::{Error, Remedy, Result};
 
 /// What a landing in progress is doing.
 #[derive(Debug, Serialize, Deserialize)]
@@ -174,9 +174,7 @@ impl Store {
                 // The branch moved but the index is behind: keep git locked
                 // out until an ipr command finishes the landing.
                 lock.released = true;
-                return Err(e.with_hint(
-                    "the commit landed; run any ipr command (e.g. `ipr list`) to bring the work tree and index along",
-                ));
+                return Err(e.with_remedy(Remedy::FinishLanding));
             }
             let _ = fs::remove_file(self.journal_path());
         }

@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 use git2::{ObjectType, Oid, Repository, Tree};
 
 use crate::config::{Config, CONFIG_PATH};
-use crate::error::{Error, Result};
+use crate::error::{Error, Remedy, Result};
 use crate::model::{RequestId, Ticket};
 
 pub use signing::SignMode;
@@ -95,7 +95,7 @@ impl Store {
                 "not a git repository (or any parent up to /): {}",
                 start.display()
             ))
-            .with_hint("run `git init` and `ipr init`, or pass -C PATH to a gitops repo")
+            .with_remedy(Remedy::OpenRepo)
         })?;
         let store = Store { repo };
         store.recover()?;
@@ -282,7 +282,7 @@ impl Store {
             None => Err(Error::not_found(format!(
                 "{CONFIG_PATH} is not committed on this branch; this is not an ipr gitops repo yet"
             ))
-            .with_hint("run `ipr init --tenant NAME --admin EMAIL` to set it up")),
+            .with_remedy(Remedy::Init)),
         }
     }
 
@@ -520,8 +520,7 @@ impl Store {
 }
 
 fn not_found(id: RequestId) -> Error {
-    Error::not_found(format!("no request {id} on this branch"))
-        .with_hint("`ipr list` shows the requests you can see")
+    Error::not_found(format!("no request {id} on this branch")).with_remedy(Remedy::ListRequests)
 }
 
 /// The commit message of an ipr action, with its trailers. `subject` is a
