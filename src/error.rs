@@ -10,7 +10,7 @@
 
 use std::fmt;
 
-use crate::verify::Violation;
+use crate::violation::Violation;
 
 /// What went wrong, as a category a front end maps to its own codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -29,6 +29,7 @@ pub mod sync;
 pub mod text;
 pub mod trust;
 pub mod verify;
+pub mod violation;
 pub mod waiver;
 pub mod workflow;
 
