@@ -642,3 +642,45 @@ fn token_appears_in_no_error_describe_or_debug_output() {
     assert!(seen[5].contains("was refused"), "{}", seen[5]);
     assert!(seen[8].contains("<redacted>"), "{}", seen[8]);
 }
+
+/// An async server calls the (synchronous) engine from its own runtime:
+/// straight from a task, and from `spawn_blocking`. The runner's own
+/// runtime must not nest in it (tokio would panic).
+#[test]
+fn the_runner_works_from_inside_an_async_server() {
+    let awx = FakeAwx::start();
+    awx.on(
+        "POST",
+        "/api/v2/job_templates/20/launch/",
+        vec![launched(42), launched(43)],
+    );
+    awx.on("GET", JOB_42, vec![job(42, "successful")]);
+    awx.on("GET", "/api/v2/jobs/43/", vec![job(43, "successful")]);
+    let server = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+
+    let mut runner = awx.runner("");
+    let outcome = server.block_on(async {
+        let launched = runner.launch(&request("tenant-finance")).unwrap();
+        assert_eq!(launched.job_id, "awx-job-42");
+        runner.wait(&launched.job_id).unwrap()
+    });
+    assert!(matches!(outcome, Outcome::Succeeded { .. }), "{outcome:?}");
+
+    let mut runner = awx.runner("");
+    let outcome = server
+        .block_on(async {
+            tokio::task::spawn_blocking(move || {
+                let launched = runner.launch(&request("tenant-finance")).unwrap();
+                assert_eq!(launched.job_id, "awx-job-43");
+                runner.wait(&launched.job_id).unwrap()
+            })
+            .await
+        })
+        .unwrap();
+    assert!(matches!(outcome, Outcome::Succeeded { .. }), "{outcome:?}");
+    assert_eq!(awx.count("POST", "/api/v2/job_templates/20/launch/"), 2);
+}

@@ -68,6 +68,30 @@ impl DeployRequest {
     }
 }
 
+/// Run a runner's async work to completion from the synchronous engine.
+///
+/// On a thread with no tokio runtime (the CLI) it runs right here; on a
+/// thread inside one (an async server calling the engine, directly or from
+/// `spawn_blocking`) it runs on a scoped thread of its own, so a runner's
+/// runtime is never nested in the caller's (which tokio refuses with a
+/// panic). The caller's thread waits either way: the engine is synchronous,
+/// as git2 is.
+pub(crate) fn block_on<F>(runtime: &tokio::runtime::Runtime, future: F) -> F::Output
+where
+    F: std::future::Future + Send,
+    F::Output: Send,
+{
+    if tokio::runtime::Handle::try_current().is_err() {
+        return runtime.block_on(future);
+    }
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| runtime.block_on(future))
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
 /// A job a runner started: recorded in the `deploying` entry before ipr waits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Launched {
