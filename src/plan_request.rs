@@ -164,6 +164,30 @@ pub fn check(
     .with_remedy(Remedy::FixPlanForPolicies { dir: POLICIES_DIR }))
 }
 
+/// `plan:` of the legitimate config (SPEC §10a) at the branch tip; the
+/// defaults in a repository without a committed config, or on a detached
+/// or unborn HEAD.
+pub fn plan_config(store: &Store) -> Result<crate::plan::PlanConfig> {
+    let Ok(head) = store.head() else {
+        return Ok(crate::plan::PlanConfig::default());
+    };
+    match crate::trust::check(store, head).and_then(|t| t.config()) {
+        Ok(c) => Ok(c.plan),
+        Err(e) if e.kind() == crate::error::Kind::NotFound => {
+            Ok(crate::plan::PlanConfig::default())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The folder of `.ipr/policies` in the work tree.
+pub fn policies_dir(store: &Store) -> Result<std::path::PathBuf> {
+    let root = store
+        .workdir()
+        .ok_or_else(|| Error::other("this repository has no work tree; give DIR"))?;
+    Ok(root.join(POLICIES_DIR))
+}
+
 /// The check `ipr create` runs on the new ticket, under the repository
 /// lock: the policies committed at the snapshot, whose warnings are stored
 /// in `spec.plan.warnings`.

@@ -990,3 +990,28 @@ fn forged_allowed_signers_cannot_vouch_for_the_waiver_of_itself() {
     s.act(TA);
     refused(r, &["approve", &id], &bad, "config-not-admin");
 }
+
+/// DEV relaxes the plan risk rules by hand: `ipr plan analyze` in the repo
+/// keeps judging with the rules the admin committed.
+#[test]
+fn plan_risk_rules_from_a_hand_edit_are_not_used() {
+    let r = Repo::new();
+    r.setup();
+    let plan = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/plans/delete.json");
+    let plan = plan.to_str().unwrap();
+    let risk = |r: &Repo| -> String {
+        let out = run(r.ipr(&["plan", "analyze", plan, "--format", "json"]));
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        v["risk"].as_str().unwrap().to_string()
+    };
+    r.user(ADMIN);
+    r.edit_config(|c| format!("{c}plan:\n  criticalDeletes: 1\n"));
+    r.commit_all("admin: two deletions are critical");
+    assert_eq!(risk(&r), "critical");
+
+    r.user(DEV);
+    r.edit_config(|c| c.replace("criticalDeletes: 1", "criticalDeletes: 10"));
+    r.commit_all("relax the risk rules");
+    assert_eq!(risk(&r), "critical");
+}

@@ -83,12 +83,5 @@ pub fn plan_config(ctx: &Ctx) -> Result<PlanConfig> {
         Err(e) if e.kind() == Kind::NotFound => return Ok(PlanConfig::default()),
         Err(e) => return Err(e),
     };
-    let Ok(head) = store.head() else {
-        return Ok(PlanConfig::default());
-    };
-    match store.config(head) {
-        Ok(c) => Ok(c.plan),
-        Err(e) if e.kind() == Kind::NotFound => Ok(PlanConfig::default()),
-        Err(e) => Err(e),
-    }
+    crate::plan_request::plan_config(&store)
 }

@@ -61,10 +61,7 @@ fn run_tests(ctx: &Ctx, args: TestArgs) -> Result<()> {
                 )),
                 _ => e,
             })?;
-            let root = store
-                .workdir()
-                .ok_or_else(|| Error::other("this repository has no work tree; give DIR"))?;
-            root.join(POLICIES_DIR)
+            crate::plan_request::policies_dir(&store)?
         }
     };
     let report = test::run(&dir)?;
