@@ -171,8 +171,10 @@ pub fn plan_config(store: &Store) -> Result<crate::plan::PlanConfig> {
     let Ok(head) = store.head() else {
         return Ok(crate::plan::PlanConfig::default());
     };
-    match crate::trust::check(store, head).and_then(|t| t.config()) {
-        Ok(c) => Ok(c.plan),
+    // A committed config that does not parse is reported as such; one that
+    // parses is used only as far as it verifies.
+    match store.config(head) {
+        Ok(_) => Ok(crate::trust::check(store, head)?.config()?.plan),
         Err(e) if e.kind() == crate::error::Kind::NotFound => {
             Ok(crate::plan::PlanConfig::default())
         }
