@@ -58,6 +58,9 @@ _ipr() {
             ipr,man)
                 cmd="ipr__subcmd__man"
                 ;;
+            ipr,notify)
+                cmd="ipr__subcmd__notify"
+                ;;
             ipr,plan)
                 cmd="ipr__subcmd__plan"
                 ;;
@@ -129,6 +132,9 @@ _ipr() {
                 ;;
             ipr__subcmd__help,man)
                 cmd="ipr__subcmd__help__subcmd__man"
+                ;;
+            ipr__subcmd__help,notify)
+                cmd="ipr__subcmd__help__subcmd__notify"
                 ;;
             ipr__subcmd__help,plan)
                 cmd="ipr__subcmd__help__subcmd__plan"
@@ -221,7 +227,7 @@ _ipr() {
 
     case "${cmd}" in
         ipr)
-            opts="-C -q -h -V --format --no-input --quiet --help --version init create list show approve reject review cancel deploy record stats log sync plan policy drift verify waive import hooks completions man demo help"
+            opts="-C -q -h -V --format --no-input --quiet --help --version init create list show approve reject review cancel deploy record stats log sync plan policy drift notify verify waive import hooks completions man demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -529,7 +535,7 @@ _ipr() {
             return 0
             ;;
         ipr__subcmd__help)
-            opts="init create list show approve reject review cancel deploy record stats log sync plan policy drift verify waive import hooks completions man demo help"
+            opts="init create list show approve reject review cancel deploy record stats log sync plan policy drift notify verify waive import hooks completions man demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -753,6 +759,20 @@ _ipr() {
             return 0
             ;;
         ipr__subcmd__help__subcmd__man)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__help__subcmd__notify)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1171,6 +1191,36 @@ _ipr() {
                 return 0
             fi
             case "${prev}" in
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json yaml markdown" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__notify)
+            opts="-C -q -h --dry-run --target --remote --format --no-input --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --target)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 -C)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

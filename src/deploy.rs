@@ -10,7 +10,7 @@ use crate::action::{self, Done, Options};
 use crate::config::RunnerDef;
 use crate::error::{Error, Remedy, Result};
 use crate::model::{Action, RequestId, State, Ticket};
-use crate::notify::{self, Notifier};
+use crate::notify::Notifier;
 use crate::runner::{self, DeployRequest, Outcome};
 use crate::session::Session;
 use crate::store::Store;
@@ -99,7 +99,7 @@ pub fn deploy(
         job_id: Some(job_id.to_string()),
         break_glass: options.break_glass.clone(),
     };
-    let notify_started = |done: &Done| notify::landed(store, notifier, &done.landed);
+    let notify_started = |done: &Done| notifier.landed(store, &done.landed);
 
     if let Some(job_id) = runner.planned_job_id(&request) {
         // A local runner: record `deploying` first, then run in the foreground.
@@ -314,7 +314,7 @@ pub fn record_outcome(
         },
     };
     let done = action::transition_locked(store, session, id, &t, options)?;
-    notify::landed(store, notifier, &done.landed);
+    notifier.landed(store, &done.landed);
     Ok(done)
 }
 

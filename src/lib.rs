@@ -14,6 +14,7 @@ pub mod events;
 pub mod hooks;
 pub mod model;
 pub mod notify;
+pub mod outbox;
 pub mod plan;
 pub mod plan_request;
 pub mod policy;

@@ -36,7 +36,7 @@ impl Secrets {
 
     pub fn new(values: &[String]) -> Secrets {
         let mut patterns = Vec::new();
-        for v in values {
+        for v in values.iter().flat_map(|v| with_url_parts(v)) {
             let v = v.trim();
             if v.chars().count() < MIN_SECRET_CHARS {
                 continue;
@@ -104,6 +104,32 @@ fn env_names(v: &serde_yaml_ng::Value, out: &mut Vec<String>) {
         Value::Sequence(s) => s.iter().for_each(|x| env_names(x, out)),
         _ => {}
     }
+}
+
+/// A secret, and if it is a URL (a Slack webhook URL is a credential)
+/// the parts a receiver may echo on their own: the path, each path
+/// segment that looks like a token, the query.
+fn with_url_parts(value: &str) -> Vec<String> {
+    let mut out = vec![value.to_string()];
+    if let Ok(u) = url::Url::parse(value.trim()) {
+        if u.path().len() > 1 {
+            out.push(u.path().to_string());
+        }
+        out.extend(
+            u.path_segments()
+                .into_iter()
+                .flatten()
+                .filter(|s| s.chars().count() >= MIN_SECRET_CHARS)
+                // A token, not a word like `services` or `hooks`.
+                .filter(|s| {
+                    s.chars()
+                        .any(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+                })
+                .map(str::to_string),
+        );
+        out.extend(u.query().map(str::to_string));
+    }
+    out
 }
 
 #[cfg(test)]

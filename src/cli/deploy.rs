@@ -3,7 +3,6 @@
 use crate::deploy::{self, DeployOptions, Deployed};
 use crate::error::{Error, Result};
 use crate::model::State;
-use crate::notify::Silent;
 
 use super::output;
 use super::Ctx;
@@ -69,7 +68,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         echo: !ctx.quiet,
         commit: args.commit.options(ctx),
     };
-    match deploy::deploy(&store, &session, id, &options, &Silent)? {
+    match deploy::deploy(&store, &session, id, &options, &ctx.outbox())? {
         Deployed::DryRun { runner, plan } => {
             ctx.note(format!(
                 "dry run: {id} would deploy with runner {runner}; nothing changed"

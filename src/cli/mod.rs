@@ -15,6 +15,7 @@ pub mod init;
 pub mod list;
 pub mod log;
 pub mod man;
+pub mod notify;
 pub mod output;
 pub mod plan;
 pub mod policy;
@@ -98,6 +99,7 @@ pub enum Command {
     Plan(plan::Args),
     Policy(policy::Args),
     Drift(Box<drift::Args>),
+    Notify(notify::Args),
     Verify(verify::Args),
     Waive(waive::Args),
     Import(import::Args),
@@ -163,6 +165,38 @@ impl Ctx {
     }
 
     /// A progress or confirmation message, on stderr unless `--quiet`.
+    /// The notifier of an action: delivers what landed on the shared
+    /// branch, warnings to stderr.
+    pub fn outbox(&self) -> crate::outbox::Outbox<'static> {
+        crate::outbox::Outbox {
+            options: crate::outbox::Options {
+                no_input: self.no_input,
+                ..Default::default()
+            },
+            warnings: &crate::session::Stderr,
+        }
+    }
+
+    /// After a command that may have landed transitions: deliver their
+    /// events. Never changes the command's outcome; a problem is a
+    /// warning, unless the command failed anyway (it said why).
+    fn deliver_landed(&self, succeeded: bool) {
+        let Ok(store) = self.store() else { return };
+        let outbox = self.outbox();
+        match crate::outbox::after_landing(&store, &outbox.options) {
+            Ok(report) => {
+                for line in report.warning_lines() {
+                    eprintln!("warning: {}", output::esc(&line));
+                }
+            }
+            Err(e) if succeeded => eprintln!(
+                "warning: notifications not delivered: {}; `ipr notify` retries them",
+                output::esc(e.message())
+            ),
+            Err(_) => {}
+        }
+    }
+
     pub fn note(&self, message: impl AsRef<str>) {
         if !self.quiet {
             eprintln!("{}", message.as_ref());
@@ -183,30 +217,52 @@ pub fn run(cli: Cli) -> Result<()> {
             "--format markdown is only for `ipr plan analyze`; use table, json or yaml",
         ));
     }
-    match cli.command {
-        Command::Init(args) => init::run(&ctx, args),
-        Command::Create(args) => create::run(&ctx, *args),
-        Command::List(args) => list::run(&ctx, args),
-        Command::Show(args) => show::run(&ctx, args),
-        Command::Approve(args) => approve::run(&ctx, args),
-        Command::Reject(args) => reject::run(&ctx, args),
-        Command::Review(args) => review::run(&ctx, args),
-        Command::Cancel(args) => cancel::run(&ctx, args),
-        Command::Deploy(args) => deploy::run(&ctx, args),
-        Command::Record(args) => record::run(&ctx, args),
-        Command::Stats(args) => stats::run(&ctx, args),
-        Command::Log(args) => log::run(&ctx, args),
-        Command::Sync(args) => sync::run(&ctx, args),
-        Command::Plan(args) => plan::run(&ctx, args),
-        Command::Policy(args) => policy::run(&ctx, args),
-        Command::Drift(args) => drift::run(&ctx, *args),
-        Command::Verify(args) => verify::run(&ctx, args),
-        Command::Waive(args) => waive::run(&ctx, args),
-        Command::Import(args) => import::run(&ctx, args),
-        Command::Hooks(args) => hooks::run(&ctx, args),
-        Command::Completions(args) => completions::run(&ctx, args),
-        Command::Man(args) => man::run(&ctx, args),
-        Command::Demo(args) => demo::run(&ctx, args),
+    // Commands that can land transitions deliver their events after (SPEC
+    // §9), whether or not they succeeded: a failed deploy landed `failed`.
+    let lands = matches!(
+        cli.command,
+        Command::Create(_)
+            | Command::Approve(_)
+            | Command::Reject(_)
+            | Command::Review(_)
+            | Command::Cancel(_)
+            | Command::Deploy(_)
+            | Command::Record(_)
+            | Command::Drift(_)
+    );
+    let result = dispatch(&ctx, cli.command);
+    if lands {
+        ctx.deliver_landed(result.is_ok());
+    }
+    result
+}
+
+fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
+    match command {
+        Command::Init(args) => init::run(ctx, args),
+        Command::Create(args) => create::run(ctx, *args),
+        Command::List(args) => list::run(ctx, args),
+        Command::Show(args) => show::run(ctx, args),
+        Command::Approve(args) => approve::run(ctx, args),
+        Command::Reject(args) => reject::run(ctx, args),
+        Command::Review(args) => review::run(ctx, args),
+        Command::Cancel(args) => cancel::run(ctx, args),
+        Command::Deploy(args) => deploy::run(ctx, args),
+        Command::Record(args) => record::run(ctx, args),
+        Command::Stats(args) => stats::run(ctx, args),
+        Command::Log(args) => log::run(ctx, args),
+        Command::Sync(args) => sync::run(ctx, args),
+        Command::Plan(args) => plan::run(ctx, args),
+        Command::Policy(args) => policy::run(ctx, args),
+        Command::Drift(args) => drift::run(ctx, *args),
+        Command::Notify(args) => notify::run(ctx, args),
+        Command::Verify(args) => verify::run(ctx, args),
+        Command::Waive(args) => waive::run(ctx, args),
+        Command::Import(args) => import::run(ctx, args),
+        Command::Hooks(args) => hooks::run(ctx, args),
+        Command::Completions(args) => completions::run(ctx, args),
+        Command::Man(args) => man::run(ctx, args),
+        Command::Demo(args) => demo::run(ctx, args),
     }
 }
 

@@ -2,7 +2,6 @@
 
 use crate::deploy;
 use crate::error::{Error, Result};
-use crate::notify::Silent;
 use crate::runner::Outcome;
 
 use super::Ctx;
@@ -69,7 +68,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         &args.job_id,
         &outcome,
         args.commit.options(ctx),
-        &Silent,
+        &ctx.outbox(),
     )?;
     super::show::report(ctx, &done)
 }

@@ -37,6 +37,15 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     };
     let report = sync::sync(&store, &Signing::GitConfig, args.remote.as_deref(), options)?;
     describe(ctx, &report);
+    // What this sync landed on the remote (and anything still due).
+    let outbox = crate::outbox::Outbox {
+        options: crate::outbox::Options {
+            remote: args.remote.clone(),
+            ..ctx.outbox().options
+        },
+        ..ctx.outbox()
+    };
+    crate::notify::Notifier::landed(&outbox, &store, &report.landed);
     if report.dropped.is_empty() {
         Ok(())
     } else {

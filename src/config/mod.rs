@@ -18,7 +18,9 @@ pub mod org;
 pub mod runners;
 pub mod span;
 
-pub use notifications::Notification;
+pub use notifications::{
+    EmailTarget, KafkaTarget, Notification, SlackTarget, Smtp, SmtpTls, WebhookTarget,
+};
 pub use org::{ApprovalRule, BreakGlass, DeployConfig, LlmConfig, ServerConfig, SlackConfig, When};
 pub use runners::{RunnerDef, RunnerRule, Runners};
 pub use span::{parse_duration, Span};

@@ -4,8 +4,12 @@
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use super::span::Span;
 use crate::error::{Error, Result};
 use crate::model::{EventKind, Ticket};
+
+/// How long one delivery may take when a target does not say.
+pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// One notification target.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -44,6 +48,9 @@ pub struct SlackTarget {
     /// The environment variable that holds the incoming-webhook URL (the
     /// URL is a credential).
     pub webhook_url_env: String,
+    /// How long one delivery may take (default 10s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Span>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<EventKind>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -58,6 +65,9 @@ pub struct WebhookTarget {
     /// The environment variable that holds the signing secret.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret_env: Option<String>,
+    /// How long one delivery may take (default 10s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Span>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<EventKind>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -74,6 +84,9 @@ pub struct EmailTarget {
     /// Also told of `deployment-failed`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ops: Vec<String>,
+    /// How long one delivery may take (default 10s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Span>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<EventKind>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -117,6 +130,9 @@ pub struct KafkaTarget {
     /// `host:port` of one or more brokers.
     pub brokers: Vec<String>,
     pub topic: String,
+    /// How long one delivery may take (default 10s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Span>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<EventKind>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -156,6 +172,17 @@ impl Notification {
         }
     }
 
+    /// How long one delivery to the target may take.
+    pub fn timeout(&self) -> std::time::Duration {
+        let t = match self {
+            Notification::Slack(t) => &t.timeout,
+            Notification::Webhook(t) => &t.timeout,
+            Notification::Email(t) => &t.timeout,
+            Notification::Kafka(t) => &t.timeout,
+        };
+        t.as_ref().map_or(DEFAULT_TIMEOUT, Span::get)
+    }
+
     /// The environment variables the target reads its secrets from.
     pub fn secret_envs(&self) -> Vec<&str> {
         match self {
@@ -181,6 +208,18 @@ pub(crate) fn check(targets: &[Notification], tenants: &[String]) -> Result<()> 
                 "notifications[{i}].name must not be empty"
             )));
         }
+        if !is_target_name(n.name()) {
+            return Err(Error::invalid(format!(
+                "notifications[{i}].name: `{}` is not a target name: use letters, digits, `-` and `_` (it names what was delivered, under refs/ipr/notified/)",
+                n.name()
+            )));
+        }
+        if n.timeout().is_zero() {
+            return Err(Error::invalid(format!(
+                "{}: must be more than 0s",
+                at("timeout")
+            )));
+        }
         if targets[..i].iter().any(|o| o.name() == n.name()) {
             return Err(Error::invalid(format!(
                 "notifications: two targets are named `{}`",
@@ -192,6 +231,14 @@ pub(crate) fn check(targets: &[Notification], tenants: &[String]) -> Result<()> 
                 return Err(Error::invalid(format!(
                     "{}: unknown tenant `{t}`",
                     at("tenants")
+                )));
+            }
+        }
+        if let Notification::Email(e) = n {
+            if let Some(bad) = e.ops.iter().find(|a| a.parse::<lettre::Address>().is_err()) {
+                return Err(Error::invalid(format!(
+                    "{}: `{bad}` is not an email address",
+                    at("ops")
                 )));
             }
         }
@@ -217,6 +264,20 @@ pub(crate) fn check(targets: &[Notification], tenants: &[String]) -> Result<()> 
                     at("brokers")
                 )))
             }
+            Notification::Email(e) if e.smtp.tls == SmtpTls::None && !is_loopback(&e.smtp.host) => {
+                return Err(Error::invalid(format!(
+                    "{}: `none` (plain text) is only for an SMTP server on this machine (localhost); `{}` needs starttls or tls",
+                    at("smtp.tls"),
+                    e.smtp.host
+                )))
+            }
+            Notification::Email(e) if e.from.parse::<lettre::message::Mailbox>().is_err() => {
+                return Err(Error::invalid(format!(
+                    "{}: `{}` is not an address like `ipr <ipr@example.com>`",
+                    at("from"),
+                    e.from
+                )))
+            }
             Notification::Email(e) if e.smtp.host.trim().is_empty() => {
                 return Err(Error::invalid(format!(
                     "{}: must not be empty",
@@ -227,6 +288,26 @@ pub(crate) fn check(targets: &[Notification], tenants: &[String]) -> Result<()> 
         }
     }
     Ok(())
+}
+
+/// A target name is a git ref component: what was delivered to it is
+/// recorded under `refs/ipr/notified/<name>`.
+fn is_target_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && !name.starts_with('-')
+}
+
+/// Where plain-text SMTP is allowed: this machine.
+fn is_loopback(host: &str) -> bool {
+    let host = host.trim().trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]

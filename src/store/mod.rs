@@ -187,6 +187,51 @@ impl Store {
         })
     }
 
+    /// Commits reachable from `tip` and from none of `hidden`, oldest first.
+    pub fn commits_hiding(&self, tip: Oid, hidden: &[Oid]) -> Result<Vec<Oid>> {
+        let mut walk = self.repo.revwalk()?;
+        walk.push(tip)?;
+        for h in hidden {
+            walk.hide(*h)?;
+        }
+        walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)?;
+        walk.map(|r| r.map_err(Error::from)).collect()
+    }
+
+    /// The commit a reference (`refs/ipr/...`) points at, if it exists.
+    pub fn reference(&self, name: &str) -> Result<Option<Oid>> {
+        match self.repo.refname_to_id(name) {
+            Ok(oid) => Ok(Some(oid)),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Point reference `name` at `oid` (creating it), with a reflog line.
+    pub fn set_reference(&self, name: &str, oid: Oid, log: &str) -> Result<()> {
+        self.repo.reference(name, oid, true, log)?;
+        Ok(())
+    }
+
+    /// The URL of remote `name`, with any user name or password removed.
+    pub fn remote_url(&self, name: &str) -> Option<String> {
+        let remote = self.repo.find_remote(name).ok()?;
+        let url = remote.url().ok()?.to_string();
+        match url::Url::parse(&url) {
+            Ok(mut u) if u.scheme() != "file" => {
+                let _ = u.set_username("");
+                let _ = u.set_password(None);
+                Some(u.to_string())
+            }
+            _ => Some(url),
+        }
+    }
+
+    /// Whether the repository has any git remote.
+    pub fn has_remotes(&self) -> bool {
+        self.repo.remotes().map(|r| !r.is_empty()).unwrap_or(false)
+    }
+
     /// Commits reachable from `tip` but not from `base`, oldest first.
     pub fn commits_between(&self, base: Option<Oid>, tip: Oid) -> Result<Vec<Oid>> {
         let mut walk = self.repo.revwalk()?;
@@ -388,7 +433,13 @@ impl Store {
     /// Hold the repository's ipr lock for the life of the returned guard, so
     /// two ipr processes on one clone take turns (released if killed).
     pub fn lock(&self) -> Result<fs::File> {
-        let path = self.repo.path().join("ipr.lock");
+        self.lock_named("ipr.lock")
+    }
+
+    /// An exclusive lock on `.git/<name>`, held until the file is dropped;
+    /// waits for another process that holds it.
+    pub fn lock_named(&self, name: &str) -> Result<fs::File> {
+        let path = self.repo.path().join(name);
         let file = fs::OpenOptions::new()
             .create(true)
             .truncate(false)

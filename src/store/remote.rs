@@ -112,3 +112,83 @@ pub fn push(dir: &Path, up: &Upstream, oid: Oid, no_input: bool) -> Result<Pushe
         )),
     }
 }
+
+/// `git fetch` the refs matching `pattern` (`refs/ipr/notified/*`) of
+/// `remote` into `into` (`refs/ipr/remotes/origin/notified/*`), mirroring
+/// them. A remote without such refs is not an error.
+pub fn fetch_refs(
+    dir: &Path,
+    remote: &str,
+    pattern: &str,
+    into: &str,
+    no_input: bool,
+) -> Result<()> {
+    let out = git(dir, no_input)
+        .args([
+            "fetch",
+            "--quiet",
+            "--no-tags",
+            "--no-write-fetch-head",
+            "--prune",
+            remote,
+        ])
+        .arg(format!("+{pattern}:{into}"))
+        .output()
+        .map_err(|e| Error::other(format!("cannot run git: {e}")))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    Err(network_error(
+        "fetching from",
+        remote,
+        &String::from_utf8_lossy(&out.stderr),
+    ))
+}
+
+/// `git push` each `(commit, ref)` to `remote`, never forcing: a ref the
+/// remote holds further along is left as it is. Returns the refs the
+/// remote refused for another reason (a hook, missing rights), with git's
+/// reason.
+pub fn push_refs(
+    dir: &Path,
+    remote: &str,
+    refs: &[(Oid, String)],
+    no_input: bool,
+) -> Result<Vec<(String, String)>> {
+    if refs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let out = git(dir, no_input)
+        .args(["push", "--porcelain", "--quiet", remote])
+        .args(refs.iter().map(|(oid, name)| format!("{oid}:{name}")))
+        .output()
+        .map_err(|e| Error::other(format!("cannot run git: {e}")))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // `!\t<src>:<dst>\t[rejected] (non-fast-forward)`
+    let rejected: Vec<(String, String)> = stdout
+        .lines()
+        .filter(|l| l.starts_with('!'))
+        .map(|l| {
+            let mut f = l.split('\t');
+            let name = f.nth(1).unwrap_or("");
+            let name = name.split(':').nth(1).unwrap_or(name).to_string();
+            (name, f.next().unwrap_or("").trim().to_string())
+        })
+        .collect();
+    if out.status.success() || !rejected.is_empty() {
+        let behind = |why: &str| {
+            why.contains("non-fast-forward")
+                || why.contains("fetch first")
+                || why.contains("stale info")
+        };
+        return Ok(rejected
+            .into_iter()
+            .filter(|(_, why)| !behind(why))
+            .collect());
+    }
+    Err(network_error(
+        "pushing to",
+        remote,
+        &format!("{stdout}{}", String::from_utf8_lossy(&out.stderr)),
+    ))
+}

@@ -11,6 +11,7 @@ mod deploy;
 mod docs;
 mod hostile;
 mod model;
+mod notify;
 mod plans;
 mod rbac;
 mod snapshots;
