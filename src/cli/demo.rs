@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Parser;
 
 use crate::action::{self, Options};
-use crate::config::{Role, User};
+use crate::config::{Notification, Role, User, WebhookTarget};
 use crate::error::{Error, Result};
 use crate::query::View;
 use crate::session::Session;
@@ -14,9 +14,12 @@ use crate::store::Store;
 use super::{Cli, Ctx};
 
 /// Run the workflow end to end on a throwaway gitops repo: an admin sets
-/// it up, a devops engineer files a request, a tenant admin approves it.
+/// it up, a devops engineer files a request, a tenant admin approves it,
+/// it is deployed, and an auditor verifies the history.
 ///
-/// Each step prints the command a user would type and its output.
+/// Each step prints the command a user would type and its output. The
+/// repo has one notification target, a webhook that the demo itself
+/// receives on 127.0.0.1, so you see each event as it is delivered.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Build the demo repo here and keep it [default: a temporary directory, removed after].
@@ -52,8 +55,13 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         "the platform admin sets the repo up",
         &["init", "--tenant", TENANT, "--tenant", "tenant-retail"],
     )?;
+    let receiver = Receiver::start()?;
     println!(
-        "# the admin adds a devops engineer, a tenant admin and an auditor to .ipr/config.yaml"
+        "# the admin adds a devops engineer, a tenant admin and an auditor to .ipr/config.yaml,"
+    );
+    println!(
+        "# and a webhook that receives every event (the demo listens on {})",
+        receiver.url
     );
     as_user(&dir, ADMIN)?;
     let store = Store::open(Some(&dir))?;
@@ -72,6 +80,19 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
             },
         );
     }
+    config
+        .notifications
+        .push(Notification::Webhook(WebhookTarget {
+            name: "demo-webhook".into(),
+            url: receiver
+                .url
+                .parse()
+                .map_err(|e| Error::other(format!("demo: {e}")))?,
+            secret_env: None,
+            timeout: None,
+            events: Vec::new(),
+            tenants: Vec::new(),
+        }));
     action::update_config(&store, &admin, &config, Options::default())?;
     println!();
 
@@ -159,6 +180,13 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         "an auditor replays the whole history and checks every transition",
         &["verify"],
     )?;
+    step(
+        &dir,
+        ADMIN,
+        "every event reached the webhook; nothing is left to deliver",
+        &["notify"],
+    )?;
+    drop(receiver);
 
     match tmp {
         Some(t) => {
@@ -201,4 +229,45 @@ fn step(dir: &std::path::Path, email: &str, what: &str, args: &[&str]) -> Result
 fn expected(e: Error) -> Result<()> {
     println!("error: {}\n", e.message());
     Ok(())
+}
+
+/// The demo's webhook receiver: prints each CloudEvent it gets, before it
+/// answers, so the line appears right under the command that landed it.
+struct Receiver {
+    url: String,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl Receiver {
+    fn start() -> Result<Receiver> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .map_err(|e| Error::other(format!("demo: {e}")))?;
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .map_err(|e| Error::other(format!("demo: cannot listen: {e}")))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| Error::other(format!("demo: {e}")))?;
+        let app = axum::Router::new().route("/events", axum::routing::post(received));
+        runtime.spawn(async move { axum::serve(listener, app).await });
+        Ok(Receiver {
+            url: format!("http://{addr}/events"),
+            _runtime: runtime,
+        })
+    }
+}
+
+async fn received(axum::Json(event): axum::Json<serde_json::Value>) -> &'static str {
+    let s = |k: &str| event[k].as_str().unwrap_or("?").to_string();
+    println!(
+        "  [webhook] {} {} by {} (event {})",
+        super::output::esc(&s("type")),
+        super::output::esc(&s("subject")),
+        super::output::esc(event["data"]["actor"].as_str().unwrap_or("?")),
+        super::output::esc(&s("id")),
+    );
+    "ok"
 }

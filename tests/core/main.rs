@@ -7,6 +7,7 @@ mod bad_input;
 mod commits;
 mod crash;
 mod create;
+mod demo;
 mod deploy;
 mod docs;
 mod hostile;
