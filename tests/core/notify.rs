@@ -1211,3 +1211,85 @@ fn kafka_records_are_keyed_by_request_and_arrive_once() {
     assert_eq!(types, ["request-created", "request-approved"]);
     assert_eq!(of(&second).len(), 1);
 }
+
+/// A hand edit dressed as an ipr approval (its trailers say so) breaks
+/// verify rules: its event is never announced, and `ipr notify` says why.
+#[test]
+fn a_forged_transition_is_never_announced() {
+    let env = Env::team();
+    let hook = Receiver::start(false);
+    env.set_config(&config_with(&env, &webhook_target(&hook, ""), false));
+    let id = env.create_as(DEVOPS, "low");
+    let path = env.ticket_path(&id);
+    let text = std::fs::read_to_string(env.repo.join(&path)).unwrap();
+    let forged = text.replace("state: pending", "state: approved");
+    let mut ticket: serde_yaml_ng::Value = serde_yaml_ng::from_str(&forged).unwrap();
+    let entry: serde_yaml_ng::Value = serde_yaml_ng::from_str(&format!(
+        "{{action: approved, at: '2026-03-10T09:00:00Z', by: {TADMIN}}}"
+    ))
+    .unwrap();
+    ticket["status"]["history"]
+        .as_sequence_mut()
+        .unwrap()
+        .push(entry);
+    std::fs::write(
+        env.repo.join(&path),
+        serde_yaml_ng::to_string(&ticket).unwrap(),
+    )
+    .unwrap();
+    env.as_user(DEVOPS);
+    env.git(&["add", &path]);
+    env.git(&[
+        "commit",
+        "-q",
+        "-m",
+        &format!(
+            "ipr: approve {id}\n\nIpr-Action: approve\nIpr-Request: {id}\nIpr-Actor: {TADMIN}"
+        ),
+    ]);
+    let forged_commit = env.head();
+    let out = run_with(&env, &hook, &["notify"]);
+    let err = ok(&out);
+    assert!(
+        err.contains(&format!(
+            "events of commit {} are not delivered: it breaks a verify rule",
+            &forged_commit[..8]
+        )),
+        "{err}"
+    );
+    assert_eq!(types(&hook.accepted()), ["request-created"]);
+    assert!(hook
+        .got()
+        .iter()
+        .all(|g| g.json()["data"]["commit"] != forged_commit.as_str()));
+}
+
+/// A remote that will not store what was delivered: delivery still
+/// happens, and the warning says that other clones may send it again.
+#[test]
+fn a_remote_that_refuses_the_record_is_a_warning() {
+    let origin = Env::team();
+    let hook = Receiver::start(false);
+    origin.set_config(&config_with(&origin, &webhook_target(&hook, ""), false));
+    let bare = origin.publish();
+    let hook_path = bare.join("hooks/pre-receive");
+    std::fs::write(
+        &hook_path,
+        "#!/bin/sh\nwhile read old new ref; do case \"$ref\" in refs/ipr/*) echo \"refs/ipr is read-only here\" >&2; exit 1;; esac; done\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&hook_path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let a = Env::clone_of(&bare);
+    a.as_user(DEVOPS);
+    let mut args = valid_create_args();
+    args.extend_from_slice(&["--impact", "low", "--push"]);
+    let err = ok(&run_with(&a, &hook, &args));
+    assert_eq!(types(&hook.accepted()), ["request-created"]);
+    assert!(
+        err.contains(
+            "warning: delivered, but origin refused to record it in refs/ipr/notified/audit"
+        ) && err.contains("another clone may deliver these events again"),
+        "{err}"
+    );
+}
