@@ -46,21 +46,29 @@ fn network_error(what: &str, remote: &str, stderr: &str) -> Error {
         .with_hint("check the remote and your network or credentials (`git fetch` shows the same); nothing local was changed")
 }
 
+/// `git fetch REMOTE REFSPEC` with no tags and no FETCH_HEAD.
+fn git_fetch(
+    dir: &Path,
+    remote: &str,
+    refspec: &str,
+    extra: &[&str],
+    no_input: bool,
+) -> Result<std::process::Output> {
+    git(dir, no_input)
+        .args(["fetch", "--quiet", "--no-tags", "--no-write-fetch-head"])
+        .args(extra)
+        .arg(remote)
+        .arg(refspec)
+        .output()
+        .map_err(|e| Error::other(format!("cannot run git: {e}")))
+}
+
 /// `git fetch` the branch into `refs/remotes/<remote>/<branch>`; returns that
 /// ref's name, or `None` if the remote has no such branch.
 pub fn fetch(dir: &Path, up: &Upstream, no_input: bool) -> Result<Option<String>> {
     let tracking = format!("refs/remotes/{}/{}", up.remote, up.branch);
-    let out = git(dir, no_input)
-        .args([
-            "fetch",
-            "--quiet",
-            "--no-tags",
-            "--no-write-fetch-head",
-            &up.remote,
-        ])
-        .arg(format!("+refs/heads/{}:{tracking}", up.branch))
-        .output()
-        .map_err(|e| Error::other(format!("cannot run git: {e}")))?;
+    let refspec = format!("+refs/heads/{}:{tracking}", up.branch);
+    let out = git_fetch(dir, &up.remote, &refspec, &[], no_input)?;
     if out.status.success() {
         return Ok(Some(tracking));
     }
@@ -123,18 +131,13 @@ pub fn fetch_refs(
     into: &str,
     no_input: bool,
 ) -> Result<()> {
-    let out = git(dir, no_input)
-        .args([
-            "fetch",
-            "--quiet",
-            "--no-tags",
-            "--no-write-fetch-head",
-            "--prune",
-            remote,
-        ])
-        .arg(format!("+{pattern}:{into}"))
-        .output()
-        .map_err(|e| Error::other(format!("cannot run git: {e}")))?;
+    let out = git_fetch(
+        dir,
+        remote,
+        &format!("+{pattern}:{into}"),
+        &["--prune"],
+        no_input,
+    )?;
     if out.status.success() {
         return Ok(());
     }
