@@ -1207,13 +1207,17 @@ _ipr() {
             return 0
             ;;
         ipr__subcmd__notify)
-            opts="-C -q -h --dry-run --target --remote --format --no-input --quiet --help"
+            opts="-C -q -h --dry-run --target --skip --remote --format --no-input --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --target)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --skip)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -112,9 +112,20 @@ pub fn deploy(
         let started =
             action::transition_locked(store, session, id, &start(&job_id), options.commit)?;
         drop(lock);
-        notify_started(&started);
         let request = DeployRequest::from_ticket(&started.ticket);
-        let outcome = runner.launch(&request).and_then(|l| runner.wait(&l.job_id));
+        // `deployment-started` goes out beside the job, never before it:
+        // a slow receiver must not hold up (or, interrupted, strand) a
+        // deploy. The thread reads the repository through its own handle.
+        let outcome = std::thread::scope(|scope| {
+            let landed = started.landed.clone();
+            let dir = root.clone();
+            scope.spawn(move || {
+                if let Ok(store) = Store::open(Some(&dir)) {
+                    notifier.landed(&store, &landed);
+                }
+            });
+            runner.launch(&request).and_then(|l| runner.wait(&l.job_id))
+        });
         let outcome = outcome.or_else(|e| {
             Ok::<_, Error>(Outcome::Failed {
                 reason: e.message().to_string(),

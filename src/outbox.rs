@@ -29,12 +29,16 @@ use crate::config::{Config, Notification, CONFIG_PATH};
 use crate::error::{Error, Result};
 use crate::events::{self, Event, EventKind};
 use crate::model::same_email;
-use crate::notify::{self, Message, Notifier, Templates, Transport};
+use crate::notify::{self, Message, Notifier, Sent, Templates, Transport};
 use crate::policy::{self, Capability};
 use crate::secrets::Secrets;
 use crate::store::remote;
 use crate::store::Store;
 use crate::trust::{self, Trusted};
+
+/// How long an action spends delivering before it leaves the rest to
+/// `ipr notify`.
+pub const ACTION_BUDGET: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// Where what was delivered to a target is recorded.
 pub const REF_PREFIX: &str = "refs/ipr/notified/";
@@ -51,6 +55,16 @@ pub struct Options {
     pub remote: Option<String>,
     /// git must not prompt for credentials.
     pub no_input: bool,
+    /// Stop starting deliveries after this long; what is left waits for
+    /// `ipr notify` (an action must not be held up by a backlog).
+    pub budget: Option<std::time::Duration>,
+    /// `--skip COMMIT`: mark the events of this commit delivered to the
+    /// chosen targets without sending them (one that can never be
+    /// delivered must not hold up the rest).
+    pub skip: Option<Oid>,
+    /// The commits the calling process just landed: a target with no
+    /// record of deliveries starts with them.
+    pub landed: Vec<Oid>,
 }
 
 /// One event for one target.
@@ -83,6 +97,16 @@ pub struct Report {
     pub failed: Vec<Item>,
     /// Events that wait behind a failure, per target.
     pub waiting: BTreeMap<String, usize>,
+    /// Events the receiver refused for good (a malformed-request answer,
+    /// an address that does not exist): told once, not retried.
+    pub rejected: Vec<Item>,
+    /// Events skipped with `--skip`.
+    pub skipped: Vec<Item>,
+    /// Events left for `ipr notify` because the time budget ran out.
+    pub deferred: usize,
+    /// Whether what was delivered could not be recorded on the remote
+    /// (other clones may deliver it again).
+    pub unrecorded: bool,
     /// Other things the operator should know (a template that did not
     /// render, a commit whose events are withheld).
     pub warnings: Vec<String>,
@@ -92,6 +116,23 @@ impl Report {
     /// The warning lines of a run: one per failed target and per warning.
     pub fn warning_lines(&self) -> Vec<String> {
         let mut out: Vec<String> = self.warnings.clone();
+        for r in &self.rejected {
+            out.push(format!(
+                "notification {} ({}): {} {} was refused by the receiver and is not retried: {}",
+                r.target,
+                r.kind,
+                r.event_type,
+                r.request,
+                r.error.as_deref().unwrap_or("refused")
+            ));
+        }
+        if self.deferred > 0 {
+            out.push(format!(
+                "{} more event{} left for `ipr notify` (this command stopped delivering after its time budget)",
+                self.deferred,
+                if self.deferred == 1 { "" } else { "s" }
+            ));
+        }
         for f in &self.failed {
             let waiting = self.waiting.get(&f.target).copied().unwrap_or(0);
             let behind = if waiting > 0 {
@@ -110,6 +151,20 @@ impl Report {
         }
         out
     }
+}
+
+/// The commit of `--skip`: a commit, or an event id (`<commit>.<index>`).
+pub fn resolve_skip(store: &Store, text: &str) -> Result<Oid> {
+    let commit = match text.rsplit_once('.') {
+        Some((c, n)) if n.chars().all(|d| d.is_ascii_digit()) && !n.is_empty() => c,
+        _ => text,
+    };
+    store.resolve(commit).map_err(|e| {
+        Error::usage(format!(
+            "--skip {text}: not a commit or an event id ({})",
+            e.message()
+        ))
+    })
 }
 
 /// The shared branch: its tip, and where it lives.
@@ -229,10 +284,21 @@ fn run(store: &Store, options: &Options, shared: Shared) -> Result<Report> {
     if targets.is_empty() {
         return Ok(report);
     }
-    // One delivery at a time in a clone: a second waits, then sees what
-    // the first recorded.
+    // One delivery at a time in a clone: `ipr notify` waits for another,
+    // then sees what it recorded; an action does not wait (what it misses,
+    // the other delivers or `ipr notify` does).
     let _lock = if options.dry_run {
         None
+    } else if options.budget.is_some() {
+        match store.try_lock_named("ipr-notify.lock")? {
+            Some(lock) => Some(lock),
+            None => {
+                report.warnings.push(
+                    "another ipr in this clone is delivering notifications; `ipr notify` delivers anything it misses".into(),
+                );
+                return Ok(report);
+            }
+        }
     } else {
         Some(store.lock_named("ipr-notify.lock")?)
     };
@@ -253,23 +319,40 @@ fn run(store: &Store, options: &Options, shared: Shared) -> Result<Report> {
     } else {
         Some(Transport::new()?)
     };
-    let mut moved: Vec<(Oid, String)> = Vec::new();
+    let mut moved: Vec<Moved> = Vec::new();
     let mut withheld: Vec<Oid> = Vec::new();
+    let started = std::time::Instant::now();
     for target in targets {
         let name = target.name();
         let local_ref = format!("{REF_PREFIX}{name}");
-        let mut hidden: Vec<Oid> = Vec::new();
-        hidden.extend(store.reference(&local_ref)?);
-        if let Some(remote) = &shared.remote {
-            hidden.extend(store.reference(&format!("refs/ipr/remotes/{remote}/notified/{name}"))?);
-        }
-        if hidden.is_empty() {
-            hidden.extend(added_at(store, shared.tip, name)?);
-        }
+        let remote_ref = shared
+            .remote
+            .as_ref()
+            .map(|r| format!("refs/ipr/remotes/{r}/notified/{name}"));
+        let recorded = match &remote_ref {
+            Some(r) => store.reference(r)?,
+            None => None,
+        };
+        let hidden = start_of(
+            store,
+            &shared,
+            name,
+            &local_ref,
+            recorded,
+            options,
+            &mut report,
+        )?;
         let commits = store.commits_hiding(shared.tip, &hidden)?;
         let mut reached: Option<Oid> = None;
-        let mut failed = false;
+        let mut stopped = false;
         for commit in commits {
+            if options.skip == Some(commit) && !stopped {
+                for e in events::of_commit(store, commit)? {
+                    report.skipped.push(item(target, &e, None));
+                }
+                reached = Some(commit);
+                continue;
+            }
             if trusted
                 .violations
                 .iter()
@@ -278,7 +361,7 @@ fn run(store: &Store, options: &Options, shared: Shared) -> Result<Report> {
                 if !withheld.contains(&commit) {
                     withheld.push(commit);
                 }
-                if !failed {
+                if !stopped {
                     reached = Some(commit);
                 }
                 continue;
@@ -288,40 +371,51 @@ fn run(store: &Store, options: &Options, shared: Shared) -> Result<Report> {
                 .filter(|e| target.filter().wants(e.kind, &e.ticket))
                 .collect();
             for event in events {
-                let item = |error: Option<String>| Item {
-                    target: name.to_string(),
-                    kind: target.kind().to_string(),
-                    event: event.id.clone(),
-                    event_type: event.kind,
-                    request: event.request.to_string(),
-                    commit: event.commit.to_string(),
-                    error,
-                };
-                if failed {
+                if stopped {
                     *report.waiting.entry(name.to_string()).or_default() += 1;
                     continue;
                 }
                 let Some(transport) = &transport else {
-                    report.pending.push(item(None));
+                    report.pending.push(item(target, &event, None));
                     continue;
                 };
+                if options.budget.is_some_and(|b| started.elapsed() > b) {
+                    stopped = true;
+                    report.deferred += 1;
+                    continue;
+                }
                 let message = ctx.message(target, event.clone());
                 match notify::send(transport, target, &message, &ctx.templates) {
-                    Ok(()) => report.delivered.push(item(None)),
+                    Ok(Sent::Delivered { warnings }) => {
+                        report.delivered.push(item(target, &event, None));
+                        report.warnings.extend(
+                            warnings
+                                .iter()
+                                .map(|w| format!("notification {name}: {}", ctx.secrets.scrub(w))),
+                        );
+                    }
+                    Ok(Sent::Rejected(why)) => {
+                        let why = ctx.secrets.scrub(&why);
+                        report.rejected.push(item(target, &event, Some(why)));
+                    }
                     Err(e) => {
-                        failed = true;
+                        stopped = true;
                         let text = ctx.secrets.scrub(&e.to_string());
-                        report.failed.push(item(Some(text)));
+                        report.failed.push(item(target, &event, Some(text)));
                     }
                 }
             }
-            if !failed {
+            if !stopped {
                 reached = Some(commit);
             }
         }
         if let (Some(at), false) = (reached, options.dry_run) {
             store.set_reference(&local_ref, at, &format!("ipr notify: delivered to {name}"))?;
-            moved.push((at, local_ref));
+            moved.push(Moved {
+                commit: at,
+                name: local_ref,
+                was: recorded,
+            });
         }
     }
     for commit in withheld {
@@ -333,36 +427,135 @@ fn run(store: &Store, options: &Options, shared: Shared) -> Result<Report> {
     report.warnings.extend(ctx.templates.take_problems());
     if let (Some(remote), false) = (&shared.remote, moved.is_empty()) {
         // Record on the remote what was delivered, for every other clone.
-        // A ref the remote holds further along stays: it only moves forward.
+        // Each ref only moves forward from what was fetched (a lease), so
+        // a concurrent delivery that recorded more is kept.
         let again = "; another clone may deliver these events again";
-        match remote::push_refs(&dir, remote, &moved, options.no_input) {
-            Ok(refused) => report
-                .warnings
-                .extend(refused.into_iter().map(|(name, why)| {
-                    format!("delivered, but {remote} refused to record it in {name} ({why}){again}")
-                })),
-            Err(e) => report.warnings.push(format!(
-                "delivered, but could not record that on {remote} ({}){again}",
-                e.message()
-            )),
+        let refs: Vec<remote::RefUpdate> = moved
+            .iter()
+            .map(|m| remote::RefUpdate {
+                name: m.name.clone(),
+                new: m.commit,
+                expect: m.was,
+            })
+            .collect();
+        match remote::push_refs(&dir, remote, &refs, options.no_input) {
+            Ok(refused) => {
+                report.unrecorded |= !refused.is_empty();
+                report
+                    .warnings
+                    .extend(refused.into_iter().map(|(name, why)| {
+                        format!(
+                            "delivered, but {remote} refused to record it in {name} ({why}){again}"
+                        )
+                    }));
+            }
+            Err(e) => {
+                report.unrecorded = true;
+                report.warnings.push(format!(
+                    "delivered, but could not record that on {remote} ({}){again}",
+                    e.message()
+                ));
+            }
         }
     }
     Ok(report)
 }
 
-/// The commit that added target `name` to the config: the oldest of the
-/// unbroken run of first-parent commits, ending at `tip`, whose config
-/// names it. `None` when the root commit already did (deliver everything).
-fn added_at(store: &Store, tip: Oid, name: &str) -> Result<Option<Oid>> {
+/// A delivery ref moved by this run: pushed with a lease on `was`.
+struct Moved {
+    commit: Oid,
+    name: String,
+    was: Option<Oid>,
+}
+
+fn item(target: &Notification, event: &Event, error: Option<String>) -> Item {
+    Item {
+        target: target.name().to_string(),
+        kind: target.kind().to_string(),
+        event: event.id.clone(),
+        event_type: event.kind,
+        request: event.request.to_string(),
+        commit: event.commit.to_string(),
+        error,
+    }
+}
+
+/// The commits whose events target `name` has had (to hide from the walk
+/// to the tip): what the local and the remote's delivery refs record, and
+/// everything up to the commit that added the target to the config. A
+/// ref that is not a commit of the branch (a rewritten branch, a ref set
+/// by hand) is ignored, with a warning. A target that has no record and
+/// has been in the config since the first commit starts with the commits
+/// this process landed, or else now: history is not replayed to it.
+fn start_of(
+    store: &Store,
+    shared: &Shared,
+    name: &str,
+    local_ref: &str,
+    recorded: Option<Oid>,
+    options: &Options,
+    report: &mut Report,
+) -> Result<Vec<Oid>> {
+    let mut hidden: Vec<Oid> = Vec::new();
+    for (refname, at) in [
+        (local_ref.to_string(), store.reference(local_ref)?),
+        (
+            format!(
+                "{} on {}",
+                local_ref,
+                shared.remote.as_deref().unwrap_or("")
+            ),
+            recorded,
+        ),
+    ] {
+        let Some(at) = at else { continue };
+        if store.is_ancestor(at, shared.tip) {
+            hidden.push(at);
+        } else {
+            report.warnings.push(format!(
+                "{refname} does not point at a commit of {}; ignored",
+                shared.name
+            ));
+        }
+    }
+    match added_at(store, shared.tip, name, &hidden)? {
+        Birth::At(commit) => hidden.push(commit),
+        Birth::BeforeRecord => {}
+        Birth::Root if hidden.is_empty() => match options.landed.first() {
+            Some(first) => hidden.extend(store.first_parent(*first)?),
+            None => hidden.push(shared.tip),
+        },
+        Birth::Root => {}
+    }
+    Ok(hidden)
+}
+
+enum Birth {
+    /// The config first names the target after this commit.
+    At(Oid),
+    /// It did so already at a commit a delivery ref records.
+    BeforeRecord,
+    /// It has named it since the first commit.
+    Root,
+}
+
+/// Walk first parents back from `tip` while the config names target
+/// `name`, stopping at a recorded commit (so a run costs what is new).
+fn added_at(store: &Store, tip: Oid, name: &str, recorded: &[Oid]) -> Result<Birth> {
     let mut at = tip;
     let mut blob: Option<Oid> = None;
     let mut names = true;
+    let mut first = true;
     loop {
+        if recorded.contains(&at) {
+            return Ok(Birth::BeforeRecord);
+        }
         let b = store.blob_at(
             crate::store::history::Side::Tree(store.tree_id(at)?),
             CONFIG_PATH,
         )?;
-        if b != blob {
+        if first || b != blob {
+            first = false;
             blob = b;
             names = match b {
                 Some(id) => Config::from_yaml(&store.blob(id)?, CONFIG_PATH)
@@ -372,12 +565,11 @@ fn added_at(store: &Store, tip: Oid, name: &str) -> Result<Option<Oid>> {
             };
         }
         if !names {
-            // `at` does not name it: the target starts after `at`.
-            return Ok(Some(at));
+            return Ok(Birth::At(at));
         }
         match store.first_parent(at)? {
             Some(p) => at = p,
-            None => return Ok(None),
+            None => return Ok(Birth::Root),
         }
     }
 }
@@ -398,10 +590,14 @@ impl<'a> Context<'a> {
         shared: &Shared,
     ) -> Result<Context<'a>> {
         let server = config.server.as_ref().and_then(|s| s.url.as_ref());
+        // CloudEvents `source`: what receivers de-duplicate on, with `id`.
+        // `server.url` is the same from every clone; a remote's URL as
+        // this clone spells it; with no remote, the repository's first
+        // commit (no local path leaves the machine).
         let source = match (server, &shared.remote) {
             (Some(u), _) => u.to_string(),
-            (None, Some(r)) => store.remote_url(r).unwrap_or_else(|| r.clone()),
-            (None, None) => format!("file://{}", store.repo().path().display()),
+            (None, Some(r)) => uri_of(&store.remote_url(r).unwrap_or_else(|| r.clone())),
+            (None, None) => format!("urn:ipr:{}", root_of(store, shared.tip)?),
         };
         // Templates only from history that verifies: a hand edit of
         // `.ipr/templates/` is not what anyone approved.
@@ -453,6 +649,32 @@ impl<'a> Context<'a> {
     }
 }
 
+/// A remote's URL as a URI: `git@host:org/repo.git` (scp-like) becomes
+/// `ssh://git@host/org/repo.git`, a path becomes `file://`.
+fn uri_of(remote: &str) -> String {
+    if url::Url::parse(remote).is_ok() {
+        return remote.to_string();
+    }
+    if let Some((host, path)) = remote.split_once(':') {
+        if !host.contains('/') && !path.starts_with("//") {
+            return format!("ssh://{host}/{}", path.trim_start_matches('/'));
+        }
+    }
+    match std::path::Path::new(remote).canonicalize() {
+        Ok(p) => format!("file://{}", p.display()),
+        Err(_) => remote.to_string(),
+    }
+}
+
+/// The first commit of the branch.
+fn root_of(store: &Store, tip: Oid) -> Result<Oid> {
+    let mut at = tip;
+    while let Some(p) = store.first_parent(at)? {
+        at = p;
+    }
+    Ok(at)
+}
+
 /// Whom an email about `event` goes to (SPEC §9): request-created to
 /// those who may approve it; approved / rejected to the requester;
 /// cancelled and deployment events to the requester and the approvers;
@@ -494,6 +716,26 @@ fn reviewer(config: &Config, user: &str, t: &crate::model::Ticket) -> bool {
     policy::check(config, user, Capability::Review, &pending).is_ok()
 }
 
+/// Where the branch was before a command, to deliver what the command
+/// landed after it.
+pub struct Mark(Option<Oid>);
+
+impl Mark {
+    pub fn take(store: &Store) -> Mark {
+        Mark(store.head().ok().flatten())
+    }
+
+    /// If the branch moved since the mark, hand what landed to `notifier`.
+    pub fn deliver_since(&self, store: &Store, notifier: &dyn Notifier) {
+        let Ok(Some(now)) = store.head() else { return };
+        if Some(now) == self.0 {
+            return;
+        }
+        let commits = store.commits_between(self.0, now).unwrap_or_default();
+        notifier.landed(store, &commits);
+    }
+}
+
 /// The notifier of a front end: after commits land, deliver what is due,
 /// and say what failed on the session's output. Never fails: a
 /// notification is never a reason to lose, or fail, a transition.
@@ -504,16 +746,23 @@ pub struct Outbox<'a> {
 }
 
 impl Notifier for Outbox<'_> {
-    fn landed(&self, store: &Store, _commits: &[Oid]) {
-        match after_landing(store, &self.options) {
+    fn landed(&self, store: &Store, commits: &[Oid]) {
+        let options = Options {
+            landed: commits.to_vec(),
+            budget: Some(self.options.budget.unwrap_or(ACTION_BUDGET)),
+            ..self.options.clone()
+        };
+        // Whatever a receiver or git said goes to a terminal: escaped.
+        match after_landing(store, &options) {
             Ok(report) => {
                 for line in report.warning_lines() {
-                    self.warnings.line(&format!("warning: {line}"));
+                    self.warnings
+                        .line(&format!("warning: {}", crate::text::esc(&line)));
                 }
             }
             Err(e) => self.warnings.line(&format!(
                 "warning: notifications not delivered: {}; `ipr notify` retries them",
-                e.message()
+                crate::text::esc(e.message())
             )),
         }
     }

@@ -177,23 +177,12 @@ impl Ctx {
         }
     }
 
-    /// After a command that may have landed transitions: deliver their
-    /// events. Never changes the command's outcome; a problem is a
-    /// warning, unless the command failed anyway (it said why).
-    fn deliver_landed(&self, succeeded: bool) {
-        let Ok(store) = self.store() else { return };
-        let outbox = self.outbox();
-        match crate::outbox::after_landing(&store, &outbox.options) {
-            Ok(report) => {
-                for line in report.warning_lines() {
-                    eprintln!("warning: {}", output::esc(&line));
-                }
-            }
-            Err(e) if succeeded => eprintln!(
-                "warning: notifications not delivered: {}; `ipr notify` retries them",
-                output::esc(e.message())
-            ),
-            Err(_) => {}
+    /// After a command that may have landed transitions: if the branch
+    /// moved, deliver their events (and anything else due). Never changes
+    /// the command's outcome; a problem is a warning.
+    fn deliver_landed(&self, before: crate::outbox::Mark) {
+        if let Ok(store) = self.store() {
+            before.deliver_since(&store, &self.outbox());
         }
     }
 
@@ -230,9 +219,14 @@ pub fn run(cli: Cli) -> Result<()> {
             | Command::Record(_)
             | Command::Drift(_)
     );
+    let before = if lands {
+        ctx.store().ok().map(|s| crate::outbox::Mark::take(&s))
+    } else {
+        None
+    };
     let result = dispatch(&ctx, cli.command);
-    if lands {
-        ctx.deliver_landed(result.is_ok());
+    if let Some(mark) = before {
+        ctx.deliver_landed(mark);
     }
     result
 }

@@ -1,6 +1,6 @@
 //! `ipr notify`.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::outbox::{self, Item, Options};
 
 use super::{output, Ctx, Format};
@@ -33,6 +33,12 @@ pub struct Args {
     #[arg(long = "target", value_name = "NAME")]
     pub targets: Vec<String>,
 
+    /// Mark the events of COMMIT (or of event COMMIT.N) delivered to the
+    /// targets chosen with --target, without sending them: for an event
+    /// a receiver can never take, so it stops holding up the rest.
+    #[arg(long, value_name = "COMMIT", requires = "targets")]
+    pub skip: Option<String>,
+
     /// The git remote whose branch is shared (default: the branch's
     /// upstream, else `sync.remote`, else `origin`; none: this clone).
     #[arg(long, value_name = "NAME")]
@@ -46,6 +52,12 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         targets: args.targets,
         remote: args.remote,
         no_input: ctx.no_input,
+        skip: args
+            .skip
+            .as_deref()
+            .map(|c| outbox::resolve_skip(&store, c))
+            .transpose()?,
+        ..Options::default()
     };
     let report = outbox::deliver(&store, &options)?;
     for line in report.warning_lines() {
@@ -58,14 +70,24 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
             } else {
                 ("delivered", &report.delivered)
             };
-            if !items.is_empty() {
-                output::print(&output::table(
-                    &["EVENT", "REQUEST", "TARGET", "ID"],
-                    items.iter().map(row).collect(),
-                ))?;
+            let mut rows: Vec<Vec<String>> = items.iter().map(|i| row(i, "")).collect();
+            rows.extend(report.skipped.iter().map(|i| row(i, "skipped")));
+            if !rows.is_empty() {
+                let header = if report.skipped.is_empty() {
+                    vec!["EVENT", "REQUEST", "TARGET", "ID"]
+                } else {
+                    vec!["EVENT", "REQUEST", "TARGET", "ID", "NOTE"]
+                };
+                if report.skipped.is_empty() {
+                    rows.iter_mut().for_each(|r| {
+                        r.pop();
+                    });
+                }
+                output::print(&output::table(&header, rows))?;
             }
-            let waiting: usize =
-                report.failed.len() + report.waiting.values().copied().sum::<usize>();
+            let waiting: usize = report.failed.len()
+                + report.waiting.values().copied().sum::<usize>()
+                + report.deferred;
             let mut summary = format!(
                 "{verb} {} event{} from {}",
                 items.len(),
@@ -83,17 +105,25 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
                 summary.push_str("; nothing sent or recorded");
             }
             ctx.note(summary);
-            Ok(())
         }
-        format => output::print(&output::data(format, &report)?),
+        format => output::print(&output::data(format, &report)?)?,
     }
+    if report.unrecorded {
+        // Sent, but the next clone would send it again: a CI job must see it.
+        return Err(Error::other(
+            "what was delivered could not be recorded on the remote (see the warning above)",
+        )
+        .with_hint("give this job push rights for refs/ipr/notified/*, or run `ipr notify` where it has them"));
+    }
+    Ok(())
 }
 
-fn row(i: &Item) -> Vec<String> {
+fn row(i: &Item, note: &str) -> Vec<String> {
     vec![
         i.event_type.to_string(),
         i.request.clone(),
         i.target.clone(),
         i.event.clone(),
+        note.to_string(),
     ]
 }

@@ -8,6 +8,9 @@ use super::span::Span;
 use crate::error::{Error, Result};
 use crate::model::{EventKind, Ticket};
 
+/// The longest a delivery may take: an action waits for it.
+pub const MAX_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// How long one delivery may take when a target does not say.
 pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -214,10 +217,11 @@ pub(crate) fn check(targets: &[Notification], tenants: &[String]) -> Result<()> 
                 n.name()
             )));
         }
-        if n.timeout().is_zero() {
+        if n.timeout().is_zero() || n.timeout() > MAX_TIMEOUT {
             return Err(Error::invalid(format!(
-                "{}: must be more than 0s",
-                at("timeout")
+                "{}: must be more than 0s and at most {}",
+                at("timeout"),
+                humantime::format_duration(MAX_TIMEOUT)
             )));
         }
         if targets[..i].iter().any(|o| o.name() == n.name()) {

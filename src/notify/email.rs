@@ -17,7 +17,7 @@ use lettre::transport::smtp::SmtpTransport;
 use lettre::Transport as _;
 use serde_json::json;
 
-use super::{secret, Message};
+use super::{secret, Message, Sent};
 use crate::config::{EmailTarget, SmtpTls};
 use crate::error::{Error, Result};
 use crate::events::EventKind;
@@ -159,62 +159,64 @@ fn by_label(kind: EventKind) -> &'static str {
     }
 }
 
-/// The message about `m` to its recipients; `None` when nobody is
-/// concerned.
+/// The message about `m` to one recipient: each gets their own (nobody
+/// sees who else was told), with a `Message-ID` that is the same on every
+/// retry, so a mail system can drop a repeat.
 pub fn build(
     target: &EmailTarget,
     m: &Message,
     templates: &Templates,
-) -> Result<Option<lettre::Message>> {
-    if m.recipients.is_empty() {
-        return Ok(None);
-    }
+    to: Mailbox,
+) -> Result<lettre::Message> {
     let from: Mailbox = target
         .from
         .parse()
-        .map_err(|e| Error::invalid(format!("from: {e}")))?;
+        .map_err(|e| Error::other(format!("from: {e}")))?;
     let (subject, text, html) = templates.email(m)?;
-    let mut builder = lettre::Message::builder()
+    let who = crate::model::hex(&<sha2::Sha256 as sha2::Digest>::digest(
+        to.email.to_string().to_lowercase().as_bytes(),
+    ));
+    lettre::Message::builder()
         .from(from.clone())
+        .to(to)
         .subject(subject)
-        // The same on every retry, so mail systems can drop a duplicate.
         .message_id(Some(format!(
-            "<ipr.{}@{}>",
+            "<ipr.{}.{:.12}@{}>",
             m.event.id,
+            who,
             from.email.domain()
         )))
-        .date(m.event.time.into());
-    for r in &m.recipients {
-        let to: Mailbox = r
-            .parse()
-            .map_err(|e| Error::invalid(format!("recipient {r}: {e}")))?;
-        builder = builder.to(to);
-    }
-    let body = MultiPart::alternative()
-        .singlepart(SinglePart::plain(text))
-        .singlepart(SinglePart::html(html));
-    builder
-        .multipart(body)
-        .map(Some)
+        .date(m.event.time.into())
+        .multipart(
+            MultiPart::alternative()
+                .singlepart(SinglePart::plain(text))
+                .singlepart(SinglePart::html(html)),
+        )
         .map_err(|e| Error::other(format!("cannot build the email: {e}")))
 }
 
+/// Send the email about `m` to each of its recipients. A recipient the
+/// server refuses for good (no such mailbox: 550, 551, 553) is a warning,
+/// not a failure: retrying cannot help and must not hold up later events.
+/// Anything else (server down, authentication, TLS) fails, to be retried.
 pub fn send(
     target: &EmailTarget,
     timeout: Duration,
     m: &Message,
     templates: &Templates,
-) -> Result<()> {
-    let Some(email) = build(target, m, templates)? else {
-        return Ok(());
-    };
+) -> Result<Sent> {
+    if m.recipients.is_empty() {
+        return Ok(Sent::ok());
+    }
     let smtp = &target.smtp;
+    let at = format!("SMTP {}:{}", smtp.host, smtp.port);
     let builder = match smtp.tls {
         SmtpTls::None => SmtpTransport::builder_dangerous(&smtp.host),
         SmtpTls::Starttls => SmtpTransport::starttls_relay(&smtp.host)
-            .map_err(|e| Error::other(format!("SMTP {}: {e}", smtp.host)))?,
-        SmtpTls::Tls => SmtpTransport::relay(&smtp.host)
-            .map_err(|e| Error::other(format!("SMTP {}: {e}", smtp.host)))?,
+            .map_err(|e| Error::other(format!("{at}: {e}")))?,
+        SmtpTls::Tls => {
+            SmtpTransport::relay(&smtp.host).map_err(|e| Error::other(format!("{at}: {e}")))?
+        }
     };
     let mut builder = builder.port(smtp.port).timeout(Some(timeout));
     match (&smtp.username_env, &smtp.password_env) {
@@ -226,14 +228,37 @@ pub fn send(
         }
         (None, None) => {}
         _ => {
-            return Err(Error::invalid(
+            return Err(Error::other(
                 "smtp: usernameEnv and passwordEnv go together",
             ))
         }
     }
-    builder
-        .build()
-        .send(&email)
-        .map(|_| ())
-        .map_err(|e| Error::other(format!("SMTP {}:{}: {e}", smtp.host, smtp.port)))
+    let transport = builder.build();
+    let mut refused = Vec::new();
+    for r in &m.recipients {
+        let Ok(to) = r.parse::<Mailbox>() else {
+            refused.push(format!("`{r}` is not an email address; not sent to it"));
+            continue;
+        };
+        let email = build(target, m, templates, to)?;
+        match transport.send(&email) {
+            Ok(_) => {}
+            Err(e) if no_such_mailbox(&e) => {
+                refused.push(format!("{at} refused {r} for good ({e}); not retried"))
+            }
+            Err(e) => return Err(Error::other(format!("{at}: {e}"))),
+        }
+    }
+    if refused.len() == m.recipients.len() {
+        return Ok(Sent::Rejected(refused.join("; ")));
+    }
+    Ok(Sent::Delivered { warnings: refused })
+}
+
+/// 550 (mailbox unavailable), 551 (not local), 553 (mailbox name not
+/// allowed): the address, not the server, is the problem.
+fn no_such_mailbox(e: &lettre::transport::smtp::Error) -> bool {
+    e.is_permanent()
+        && e.status()
+            .is_some_and(|c| matches!(u16::from(c), 550 | 551 | 553))
 }

@@ -15,7 +15,7 @@ use rskafka::client::ClientBuilder;
 use rskafka::record::Record;
 use rskafka::BackoffConfig;
 
-use super::{cloudevent, Message, Transport};
+use super::{cloudevent, Message, Sent, Transport};
 use crate::config::KafkaTarget;
 use crate::error::{Error, Result};
 
@@ -24,7 +24,7 @@ pub fn send(
     target: &KafkaTarget,
     timeout: Duration,
     m: &Message,
-) -> Result<()> {
+) -> Result<Sent> {
     let key = m.event.request.to_string();
     let record = Record {
         key: Some(key.clone().into_bytes()),
@@ -73,7 +73,7 @@ pub fn send(
             .produce(vec![record], Compression::NoCompression)
             .await
             .map_err(|e| Error::other(format!("kafka {brokers}: topic {}: {e}", target.topic)))?;
-        Ok(())
+        Ok(Sent::ok())
     };
     transport.block_on(async move {
         match tokio::time::timeout(timeout, produce).await {

@@ -170,14 +170,35 @@ impl Transport {
     }
 }
 
-/// Deliver `message` to `target`. The error says what failed and what to
-/// do, and holds no secret.
+/// How a delivery ended, when it did not fail in a way worth retrying.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Sent {
+    /// The receiver took it (for email: at least one recipient did, and
+    /// `warnings` name those refused for good).
+    Delivered { warnings: Vec<String> },
+    /// The receiver refused this event for good (an HTTP 400, 413, 415 or
+    /// 422 answer; every recipient unknown): retrying cannot help, and it
+    /// must not hold up the events after it.
+    Rejected(String),
+}
+
+impl Sent {
+    pub fn ok() -> Sent {
+        Sent::Delivered {
+            warnings: Vec::new(),
+        }
+    }
+}
+
+/// Deliver `message` to `target`. An error is worth retrying (the
+/// receiver is down, slow, misconfigured); it says what failed and holds
+/// no secret.
 pub fn send(
     transport: &Transport,
     target: &Notification,
     message: &Message,
     templates: &Templates,
-) -> Result<()> {
+) -> Result<Sent> {
     match target {
         Notification::Slack(t) => slack::send(transport, t, target.timeout(), message),
         Notification::Webhook(t) => webhook::send(transport, t, target.timeout(), message),
@@ -224,6 +245,21 @@ pub(crate) fn http_error(e: reqwest::Error, timeout: std::time::Duration) -> Err
         Error::other(format!("cannot connect: {cause}"))
     } else {
         Error::other(cause)
+    }
+}
+
+/// An HTTP answer: success, a refusal of this payload for good, or a
+/// failure to retry.
+pub(crate) async fn answer(response: reqwest::Response, who: &str) -> Result<Sent> {
+    let status = response.status();
+    if status.is_success() {
+        return Ok(Sent::ok());
+    }
+    let text = response.text().await.unwrap_or_default();
+    let said = format!("{who} answered {status}: {}", snippet(&text));
+    match status.as_u16() {
+        400 | 413 | 415 | 422 => Ok(Sent::Rejected(said)),
+        _ => Err(Error::other(said)),
     }
 }
 

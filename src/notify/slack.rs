@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::{http_error, secret, snippet, Message, Transport};
+use super::{http_error, secret, Message, Sent, Transport};
 use crate::config::SlackTarget;
 use crate::error::{Error, Result};
 
@@ -38,7 +38,14 @@ fn cut(text: &str, max: usize) -> String {
 }
 
 fn field(label: &str, value: &str) -> Value {
-    json!({"type": "mrkdwn", "text": cut(&format!("*{label}*\n{}", escape(value)), FIELD_MAX)})
+    mrkdwn(cut(&format!("*{label}*\n{}", escape(value)), FIELD_MAX))
+}
+
+/// A `mrkdwn` text object that Slack shows as written: `verbatim` keeps
+/// it from turning `@here`, `#channel` or a bare URL in a ticket into a
+/// mention or a link.
+fn mrkdwn(text: String) -> Value {
+    json!({"type": "mrkdwn", "text": text, "verbatim": true})
 }
 
 /// The message: header, the request's facts, the reason or error, the
@@ -72,16 +79,13 @@ pub fn message(m: &Message) -> Value {
         };
         blocks.push(json!({
             "type": "section",
-            "text": {"type": "mrkdwn", "text": cut(&format!("*{label}*\n{}", escape(&reason)), TEXT_MAX)}
+            "text": mrkdwn(cut(&format!("*{label}*\n{}", escape(&reason)), TEXT_MAX))
         }));
     }
     blocks.push(json!({
         "type": "context",
-        "elements": [{
-            "type": "mrkdwn",
-            "text": format!("{} · requested by {} · commit `{:.8}`",
-                m.event.kind, escape(&t.metadata.created_by), m.event.commit.to_string())
-        }]
+        "elements": [mrkdwn(format!("{} · requested by {} · commit `{:.8}`",
+                m.event.kind, escape(&t.metadata.created_by), m.event.commit.to_string()))]
     }));
     if let Some(url) = &m.url {
         blocks.push(json!({
@@ -95,6 +99,15 @@ pub fn message(m: &Message) -> Value {
         }));
     }
     json!({ "text": escape(&m.headline()), "blocks": blocks })
+}
+
+fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn by_label(m: &Message) -> &'static str {
@@ -113,7 +126,7 @@ pub fn send(
     target: &SlackTarget,
     timeout: Duration,
     m: &Message,
-) -> Result<()> {
+) -> Result<Sent> {
     let url = secret(&target.webhook_url_env, "Slack incoming-webhook URL")?;
     let url = reqwest::Url::parse(&url).map_err(|_| {
         Error::other(format!(
@@ -121,18 +134,16 @@ pub fn send(
             target.webhook_url_env
         ))
     })?;
+    if url.scheme() != "https" && !url.host_str().is_some_and(is_loopback) {
+        return Err(Error::other(format!(
+            "{} does not hold an https URL",
+            target.webhook_url_env
+        )));
+    }
     let body = message(m);
     let request = transport.http.post(url).timeout(timeout).json(&body);
     transport.block_on(async move {
         let response = request.send().await.map_err(|e| http_error(e, timeout))?;
-        let status = response.status();
-        let text = response.text().await.unwrap_or_default();
-        if status.is_success() {
-            return Ok(());
-        }
-        Err(Error::other(format!(
-            "Slack answered {status}: {}",
-            snippet(&text)
-        )))
+        super::answer(response, "Slack").await
     })
 }

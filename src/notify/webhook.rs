@@ -14,7 +14,7 @@ use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use super::{cloudevent, http_error, secret, snippet, Message, Transport};
+use super::{cloudevent, http_error, secret, Message, Sent, Transport};
 use crate::config::WebhookTarget;
 use crate::error::{Error, Result};
 
@@ -45,7 +45,7 @@ fn key(secret: &str) -> Result<Vec<u8>> {
     let b64 = secret.strip_prefix("whsec_").unwrap_or(secret);
     match B64.decode(b64) {
         Ok(k) if k.len() >= 16 => Ok(k),
-        _ => Err(Error::invalid(
+        _ => Err(Error::other(
             "the signing secret is not a Standard Webhooks secret: `whsec_` followed by the base64 of at least 16 random bytes (make one with `echo whsec_$(head -c 32 /dev/urandom | base64)`)",
         )),
     }
@@ -56,7 +56,7 @@ pub fn send(
     target: &WebhookTarget,
     timeout: Duration,
     m: &Message,
-) -> Result<()> {
+) -> Result<Sent> {
     let body = cloudevent::to_bytes(m);
     let mut request = transport
         .http
@@ -76,18 +76,10 @@ pub fn send(
             .header("webhook-signature", s.signature);
     }
     let request = request.body(body);
+    let who = target.url.host_str().unwrap_or("the receiver").to_string();
     transport.block_on(async move {
         let response = request.send().await.map_err(|e| http_error(e, timeout))?;
-        let status = response.status();
-        if status.is_success() {
-            return Ok(());
-        }
-        let text = response.text().await.unwrap_or_default();
-        Err(Error::other(format!(
-            "{} answered {status}: {}",
-            target.url.host_str().unwrap_or("the receiver"),
-            snippet(&text)
-        )))
+        super::answer(response, &who).await
     })
 }
 

@@ -198,6 +198,12 @@ impl Store {
         walk.map(|r| r.map_err(Error::from)).collect()
     }
 
+    /// Whether `commit` is a commit and `tip` or one of its ancestors.
+    pub fn is_ancestor(&self, commit: Oid, tip: Oid) -> bool {
+        self.repo.find_commit(commit).is_ok()
+            && (commit == tip || self.repo.graph_descendant_of(tip, commit).unwrap_or(false))
+    }
+
     /// The commit a reference (`refs/ipr/...`) points at, if it exists.
     pub fn reference(&self, name: &str) -> Result<Option<Oid>> {
         match self.repo.refname_to_id(name) {
@@ -434,6 +440,25 @@ impl Store {
     /// two ipr processes on one clone take turns (released if killed).
     pub fn lock(&self) -> Result<fs::File> {
         self.lock_named("ipr.lock")
+    }
+
+    /// The lock on `.git/<name>` if no other process holds it.
+    pub fn try_lock_named(&self, name: &str) -> Result<Option<fs::File>> {
+        let path = self.repo.path().join(name);
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| Error::other(format!("{}: {e}", path.display())))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(file)),
+            Err(fs::TryLockError::WouldBlock) => Ok(None),
+            Err(fs::TryLockError::Error(e)) => Err(Error::other(format!(
+                "{}: cannot lock: {e}",
+                path.display()
+            ))),
+        }
     }
 
     /// An exclusive lock on `.git/<name>`, held until the file is dropped;

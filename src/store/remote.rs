@@ -148,26 +148,42 @@ pub fn fetch_refs(
     ))
 }
 
-/// `git push` each `(commit, ref)` to `remote`, never forcing: a ref the
-/// remote holds further along is left as it is. Returns the refs the
-/// remote refused for another reason (a hook, missing rights), with git's
-/// reason.
+/// A ref to set on a remote, if it still holds what was fetched.
+#[derive(Debug, Clone)]
+pub struct RefUpdate {
+    pub name: String,
+    pub new: Oid,
+    /// What the remote held when it was fetched (`None`: nothing).
+    pub expect: Option<Oid>,
+}
+
+/// `git push` each ref to `remote` with a lease: a ref is set only if the
+/// remote still holds what was fetched, so a concurrent update is never
+/// overwritten. Returns the refs the remote refused for another reason
+/// (a hook, missing rights), with git's reason; a lost lease is no
+/// refusal (someone else recorded meanwhile).
 pub fn push_refs(
     dir: &Path,
     remote: &str,
-    refs: &[(Oid, String)],
+    refs: &[RefUpdate],
     no_input: bool,
 ) -> Result<Vec<(String, String)>> {
     if refs.is_empty() {
         return Ok(Vec::new());
     }
-    let out = git(dir, no_input)
-        .args(["push", "--porcelain", "--quiet", remote])
-        .args(refs.iter().map(|(oid, name)| format!("{oid}:{name}")))
+    let mut cmd = git(dir, no_input);
+    cmd.args(["push", "--porcelain", "--quiet"]);
+    for r in refs {
+        let expect = r.expect.map(|o| o.to_string()).unwrap_or_default();
+        cmd.arg(format!("--force-with-lease={}:{expect}", r.name));
+    }
+    let out = cmd
+        .arg(remote)
+        .args(refs.iter().map(|r| format!("{}:{}", r.new, r.name)))
         .output()
         .map_err(|e| Error::other(format!("cannot run git: {e}")))?;
     let stdout = String::from_utf8_lossy(&out.stdout);
-    // `!\t<src>:<dst>\t[rejected] (non-fast-forward)`
+    // `!\t<src>:<dst>\t[rejected] (stale info)`
     let rejected: Vec<(String, String)> = stdout
         .lines()
         .filter(|l| l.starts_with('!'))
@@ -179,14 +195,10 @@ pub fn push_refs(
         })
         .collect();
     if out.status.success() || !rejected.is_empty() {
-        let behind = |why: &str| {
-            why.contains("non-fast-forward")
-                || why.contains("fetch first")
-                || why.contains("stale info")
-        };
+        let lost_lease = |why: &str| why.contains("stale info") || why.contains("fetch first");
         return Ok(rejected
             .into_iter()
-            .filter(|(_, why)| !behind(why))
+            .filter(|(_, why)| !lost_lease(why))
             .collect());
     }
     Err(network_error(

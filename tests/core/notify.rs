@@ -757,10 +757,24 @@ fn start_smtp(test: &str, mode: SmtpMode) -> Option<Smtp> {
         .local_addr()
         .unwrap()
         .port();
+    // A Maildir handler that refuses, as an unknown mailbox (550), every
+    // address starting with `left.` (someone who left the company).
+    std::fs::write(
+        dir.path().join("bouncing.py"),
+        "from aiosmtpd.handlers import Mailbox\n\
+         class Bouncing(Mailbox):\n\
+         \x20   async def handle_RCPT(self, server, session, envelope, address, options):\n\
+         \x20       if address.startswith('left.'):\n\
+         \x20           return '550 5.1.1 no such user'\n\
+         \x20       envelope.rcpt_tos.append(address)\n\
+         \x20       return '250 OK'\n",
+    )
+    .unwrap();
     let mut cmd = std::process::Command::new("python3");
-    cmd.args(["-m", "aiosmtpd", "-n", "-l"])
+    cmd.env("PYTHONPATH", dir.path())
+        .args(["-m", "aiosmtpd", "-n", "-l"])
         .arg(format!("127.0.0.1:{port}"))
-        .args(["-c", "aiosmtpd.handlers.Mailbox"]);
+        .args(["-c", "bouncing.Bouncing"]);
     if mode != SmtpMode::Plain {
         let (cert, key) = self_signed(dir.path());
         let (c, k) = if mode == SmtpMode::Starttls {
@@ -866,6 +880,7 @@ fn self_signed(dir: &Path) -> (PathBuf, PathBuf) {
 
 struct Mail {
     rcpt: Vec<String>,
+    to: String,
     subject: String,
     from: String,
     message_id: String,
@@ -906,6 +921,7 @@ impl Smtp {
                     rcpt,
                     subject: m.subject().unwrap_or("").to_string(),
                     from: m.header_raw("From").unwrap_or("").trim().to_string(),
+                    to: m.header_raw("To").unwrap_or("").trim().to_string(),
                     message_id: m.message_id().unwrap_or("").to_string(),
                     content_type: format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("")),
                     text: part("plain"),
@@ -916,11 +932,23 @@ impl Smtp {
         out
     }
 
-    fn with_subject(&self, subject: &str) -> Mail {
-        let all = self.messages();
-        let mut found: Vec<Mail> = all.into_iter().filter(|m| m.subject == subject).collect();
-        assert_eq!(found.len(), 1, "one message with subject {subject:?}");
-        found.remove(0)
+    /// The messages with this subject (one per recipient), and who got
+    /// them, sorted.
+    fn with_subject(&self, subject: &str) -> (Vec<Mail>, Vec<String>) {
+        let found: Vec<Mail> = self
+            .messages()
+            .into_iter()
+            .filter(|m| m.subject == subject)
+            .collect();
+        assert!(!found.is_empty(), "no message with subject {subject:?}");
+        let mut rcpt: Vec<String> = Vec::new();
+        for m in &found {
+            assert_eq!(m.rcpt.len(), 1, "one recipient per message: {:?}", m.rcpt);
+            assert_eq!(m.to, m.rcpt[0], "To: is the recipient alone");
+            rcpt.push(m.rcpt[0].clone());
+        }
+        rcpt.sort();
+        (found, rcpt)
     }
 }
 
@@ -949,6 +977,11 @@ fn email_goes_to_whom_each_event_concerns_as_text_and_html() {
         .replace(
             "notifications: []\n",
             &format!("notifications:\n{}", email_target(smtp.port, "127.0.0.1", "none")),
+        )
+        // A tenant admin whose mailbox is gone: the server refuses it (550).
+        .replace(
+            "users:\n",
+            "users:\n  left.company@example.com: { role: tenant-admin, tenants: [tenant-finance] }\n",
         );
     env.set_config(&config);
     env.as_user(DEVOPS);
@@ -963,15 +996,26 @@ fn email_goes_to_whom_each_event_concerns_as_text_and_html() {
         })
         .chain(["--impact", "high"])
         .collect();
-    let id = stdout(&ok_out(env.ipr(&args).output().unwrap()))
-        .trim()
-        .to_string();
+    let out = ok_out(env.ipr(&args).output().unwrap());
+    let id = stdout(&out).trim().to_string();
     let target = "payment-api 2.1.0 -> prod";
+    // The refused mailbox is a warning, told once, and holds nothing up.
+    assert!(
+        stderr(&out).contains("refused left.company@example.com for good")
+            && stderr(&out).contains("not retried"),
+        "{}",
+        stderr(&out)
+    );
 
     // request-created: to those who may approve it (tenant admins of the
-    // tenant and admins), not the requester, not a viewer.
-    let created = smtp.with_subject(&format!("[ipr] {id} created: {target}"));
-    assert_eq!(created.rcpt, sorted(&[TADMIN, TADMIN2, ADMIN]));
+    // tenant and admins), not the requester, not a viewer; one message
+    // each, so nobody sees who else was told.
+    let (created, rcpt) = smtp.with_subject(&format!("[ipr] {id} created: {target}"));
+    assert_eq!(rcpt, sorted(&[TADMIN, TADMIN2, ADMIN]));
+    let ids: std::collections::BTreeSet<&str> =
+        created.iter().map(|m| m.message_id.as_str()).collect();
+    assert_eq!(ids.len(), 3, "a Message-ID per recipient");
+    let created = &created[0];
     assert_eq!(created.from, "ipr <ipr@example.com>");
     assert_eq!(created.content_type, "multipart/alternative");
     assert!(
@@ -1004,10 +1048,11 @@ fn email_goes_to_whom_each_event_concerns_as_text_and_html() {
     ok(&env.ipr(&["approve", &id]).output().unwrap());
     env.as_user(TADMIN2);
     ok(&env.ipr(&["approve", &id, "-m", "LGTM"]).output().unwrap());
-    let first = smtp.with_subject(&format!("[ipr] {id} approval: {target}"));
-    assert_eq!(first.rcpt, [DEVOPS]);
-    let approved = smtp.with_subject(&format!("[ipr] {id} approved: {target}"));
-    assert_eq!(approved.rcpt, [DEVOPS]);
+    let (_, first) = smtp.with_subject(&format!("[ipr] {id} approval: {target}"));
+    assert_eq!(first, [DEVOPS]);
+    let (approved, rcpt) = smtp.with_subject(&format!("[ipr] {id} approved: {target}"));
+    assert_eq!(rcpt, [DEVOPS]);
+    let approved = &approved[0];
     assert!(approved.text.contains("Approvals:  2/2"));
     assert!(
         approved.text.contains(&format!("Approved by: {TADMIN2}")),
@@ -1031,24 +1076,27 @@ fn email_goes_to_whom_each_event_concerns_as_text_and_html() {
     let out = env.ipr(&["deploy", &id]).output().unwrap();
     assert_eq!(out.status.code(), Some(8), "{}", stderr(&out));
     assert!(!stderr(&out).contains("warning"), "{}", stderr(&out));
-    let started = smtp.with_subject(&format!("[ipr/tenant-finance] {id} deploying: {target}"));
-    assert_eq!(started.rcpt, sorted(&[DEVOPS, TADMIN, TADMIN2]));
-    let failed = smtp.with_subject(&format!(
+    let (_, started) = smtp.with_subject(&format!("[ipr/tenant-finance] {id} deploying: {target}"));
+    assert_eq!(started, sorted(&[DEVOPS, TADMIN, TADMIN2]));
+    let (failed, rcpt) = smtp.with_subject(&format!(
         "[ipr/tenant-finance] {id} deploy failed: {target}"
     ));
     assert_eq!(
-        failed.rcpt,
+        rcpt,
         sorted(&[DEVOPS, TADMIN, TADMIN2, "oncall@example.com"])
     );
+    let failed = &failed[0];
     assert!(failed.text.contains("Error: "), "{}", failed.text);
     assert!(
         failed.html.contains("<th align=\"left\">Error</th>"),
         "{}",
         failed.html
     );
-    assert_eq!(smtp.messages().len(), 5, "nothing twice");
-    ok(&env.ipr(&["notify"]).output().unwrap());
-    assert_eq!(smtp.messages().len(), 5);
+    // 3 + 1 + 1 + 3 + 4 messages, nothing twice, and nothing left.
+    assert_eq!(smtp.messages().len(), 12, "nothing twice");
+    let err = ok(&env.ipr(&["notify"]).output().unwrap());
+    assert!(err.contains("delivered 0 events"), "{err}");
+    assert_eq!(smtp.messages().len(), 12);
 }
 
 #[test]
@@ -1080,7 +1128,7 @@ fn email_over_starttls_and_implicit_tls() {
             .unwrap();
         let err = ok(&out);
         assert!(err.contains("delivered 1 event"), "{tls}: {err}");
-        assert_eq!(smtp.messages().len(), 1, "{tls}");
+        assert_eq!(smtp.messages().len(), 3, "{tls}: one per reviewer");
     }
 }
 
@@ -1292,4 +1340,152 @@ fn a_remote_that_refuses_the_record_is_a_warning() {
         ) && err.contains("another clone may deliver these events again"),
         "{err}"
     );
+}
+
+/// A payload the receiver refuses for good (400) is told once and not
+/// retried; one that keeps failing can be skipped by hand, and the events
+/// behind it then go out.
+#[test]
+fn a_refused_event_is_not_retried_and_a_stuck_one_can_be_skipped() {
+    let env = Env::team();
+    let hook = Receiver::start(false);
+    env.set_config(&config_with(&env, &webhook_target(&hook, ""), false));
+    hook.set(Mode::Status(400));
+    env.as_user(DEVOPS);
+    let mut args = valid_create_args();
+    args.extend_from_slice(&["--impact", "low"]);
+    let out = run_with(&env, &hook, &args);
+    let id = stdout(&out).trim().to_string();
+    assert!(
+        ok(&out).contains(&format!(
+            "request-created {id} was refused by the receiver and is not retried"
+        )),
+        "{}",
+        stderr(&out)
+    );
+    // 500 on the approval: it waits; the cancel waits behind it.
+    hook.set(Mode::Status(500));
+    env.as_user(TADMIN);
+    ok(&run_with(&env, &hook, &["approve", &id]));
+    let approval = format!("{}.1", env.head());
+    env.as_user(DEVOPS);
+    ok(&run_with(
+        &env,
+        &hook,
+        &["cancel", &id, "--reason", "not needed any more"],
+    ));
+    let err = ok(&run_with(&env, &hook, &["notify"]));
+    assert!(err.contains("still undelivered"), "{err}");
+    // The operator gives up on that one event.
+    hook.set(Mode::Ok);
+    let out = run_with(&env, &hook, &["notify", "--skip", &approval]);
+    assert_error(&out, 2, "required arguments were not provided");
+    assert!(stderr(&out).contains("--target <NAME>"));
+    let out = run_with(
+        &env,
+        &hook,
+        &["notify", "--skip", &approval, "--target", "audit"],
+    );
+    let err = ok(&out);
+    assert!(stdout(&out).contains("skipped"), "{}", stdout(&out));
+    assert!(err.contains("delivered 1 event"), "{err}");
+    assert_eq!(types(&hook.accepted()), ["request-cancelled"]);
+    let before = hook.got().len();
+    ok(&run_with(&env, &hook, &["notify"]));
+    assert_eq!(
+        hook.got().len(),
+        before,
+        "nothing retried: the 400 nor the skipped"
+    );
+}
+
+/// Removing a target and adding it back does not replay the time it was
+/// gone; a delivery ref that is not a commit of the branch is ignored
+/// with a warning, not an error.
+#[test]
+fn a_re_added_target_starts_again_and_a_bad_ref_is_ignored() {
+    let env = Env::team();
+    let hook = Receiver::start(false);
+    let with = config_with(&env, &webhook_target(&hook, ""), false);
+    let without = config_with(&env, "", false).replace("notifications:\n", "notifications: []\n");
+    env.set_config(&with);
+    let first = create_with(&env, &hook);
+    assert_eq!(types(&hook.accepted()), ["request-created"]);
+    env.set_config(&without);
+    create_with(&env, &hook);
+    env.set_config(&with);
+    let third = create_with(&env, &hook);
+    let subjects: Vec<String> = hook
+        .accepted()
+        .iter()
+        .map(|g| g.json()["subject"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        subjects,
+        [first, third],
+        "the second was made while it was gone"
+    );
+
+    // A ref pointing at a blob.
+    let blob = {
+        let out = std::process::Command::new("sh")
+            .current_dir(&env.repo)
+            .args(["-c", "echo garbage | git hash-object -w --stdin"])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    env.git(&["update-ref", "refs/ipr/notified/audit", &blob]);
+    let out = run_with(&env, &hook, &["notify"]);
+    let err = ok(&out);
+    assert!(
+        err.contains("refs/ipr/notified/audit does not point at a commit of main; ignored"),
+        "{err}"
+    );
+    assert_eq!(
+        env.git(&["rev-parse", "refs/ipr/notified/audit"]).trim(),
+        env.head(),
+        "recorded again"
+    );
+}
+
+/// A target in the config since the first commit, with no record of any
+/// delivery (a repository from before ipr delivered): history is not
+/// replayed; what the next command lands goes out.
+#[test]
+fn a_target_with_no_record_starts_now() {
+    let env = Env::empty();
+    let hook = Receiver::start(false);
+    env.as_user(ADMIN);
+    std::fs::create_dir_all(env.repo.join(".ipr")).unwrap();
+    std::fs::write(
+        env.repo.join(".ipr/config.yaml"),
+        config_with(&env, &webhook_target(&hook, ""), false),
+    )
+    .unwrap();
+    env.git(&["add", ".ipr"]);
+    env.git(&["commit", "-q", "-m", "ipr config"]);
+    let first = create_with(&env, &hook);
+    assert_eq!(types(&hook.accepted()), ["request-created"]);
+    // Forget every record: the next `ipr notify` sends nothing old.
+    env.git(&["update-ref", "-d", "refs/ipr/notified/audit"]);
+    let err = ok(&run_with(&env, &hook, &["notify"]));
+    assert!(err.contains("delivered 0 events"), "{err}");
+    env.as_user(TADMIN);
+    ok(&run_with(&env, &hook, &["approve", &first]));
+    assert_eq!(
+        types(&hook.accepted()),
+        ["request-created", "request-approved"]
+    );
+}
+
+/// A low-impact request created by the devops engineer, with the
+/// notification secrets in the environment.
+fn create_with(env: &Env, hook: &Receiver) -> String {
+    env.as_user(DEVOPS);
+    let mut args = valid_create_args();
+    args.extend_from_slice(&["--impact", "low"]);
+    stdout(&ok_out(run_with(env, hook, &args)))
+        .trim()
+        .to_string()
 }
