@@ -1489,3 +1489,53 @@ fn create_with(env: &Env, hook: &Receiver) -> String {
         .trim()
         .to_string()
 }
+
+/// The README's post-receive hook: the bare repository delivers what a
+/// plain `git push` brought, and records it there.
+#[test]
+fn a_post_receive_hook_delivers_what_plain_git_pushed() {
+    let origin = Env::team();
+    let hook = Receiver::start(false);
+    origin.set_config(&config_with(&origin, &webhook_target(&hook, ""), false));
+    let bare = origin.publish();
+    let script = bare.join("hooks/post-receive");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nexec '{}' notify --no-input\n",
+            assert_cmd::cargo::cargo_bin("ipr").display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // Offline work in a clone with no notification secrets, pushed by git.
+    let a = Env::clone_of(&bare);
+    let id = a.create_as(DEVOPS, "low");
+    assert!(hook.got().is_empty());
+    let push = std::process::Command::new("git")
+        .current_dir(&a.repo)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("IPR_WEBHOOK_SECRET", WEBHOOK_SECRET)
+        .args(["push", "origin", "main"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&push.stderr);
+    assert!(push.status.success(), "{said}");
+    assert!(
+        said.contains("remote: delivered 1 event from main"),
+        "{said}"
+    );
+    assert_eq!(types(&hook.accepted()), ["request-created"]);
+    assert_eq!(hook.accepted()[0].json()["subject"], id.as_str());
+    let recorded = std::process::Command::new("git")
+        .arg("-C")
+        .arg(&bare)
+        .args(["rev-parse", "refs/ipr/notified/audit", "main"])
+        .output()
+        .unwrap();
+    let recorded = String::from_utf8(recorded.stdout).unwrap();
+    let lines: Vec<&str> = recorded.lines().collect();
+    assert_eq!(lines[0], lines[1]);
+}
