@@ -76,6 +76,9 @@ _ipr() {
             ipr,review)
                 cmd="ipr__subcmd__review"
                 ;;
+            ipr,serve)
+                cmd="ipr__subcmd__serve"
+                ;;
             ipr,show)
                 cmd="ipr__subcmd__show"
                 ;;
@@ -84,6 +87,9 @@ _ipr() {
                 ;;
             ipr,sync)
                 cmd="ipr__subcmd__sync"
+                ;;
+            ipr,token)
+                cmd="ipr__subcmd__token"
                 ;;
             ipr,verify)
                 cmd="ipr__subcmd__verify"
@@ -151,6 +157,9 @@ _ipr() {
             ipr__subcmd__help,review)
                 cmd="ipr__subcmd__help__subcmd__review"
                 ;;
+            ipr__subcmd__help,serve)
+                cmd="ipr__subcmd__help__subcmd__serve"
+                ;;
             ipr__subcmd__help,show)
                 cmd="ipr__subcmd__help__subcmd__show"
                 ;;
@@ -159,6 +168,9 @@ _ipr() {
                 ;;
             ipr__subcmd__help,sync)
                 cmd="ipr__subcmd__help__subcmd__sync"
+                ;;
+            ipr__subcmd__help,token)
+                cmd="ipr__subcmd__help__subcmd__token"
                 ;;
             ipr__subcmd__help,verify)
                 cmd="ipr__subcmd__help__subcmd__verify"
@@ -177,6 +189,9 @@ _ipr() {
                 ;;
             ipr__subcmd__help__subcmd__policy,test)
                 cmd="ipr__subcmd__help__subcmd__policy__subcmd__test"
+                ;;
+            ipr__subcmd__help__subcmd__token,new)
+                cmd="ipr__subcmd__help__subcmd__token__subcmd__new"
                 ;;
             ipr__subcmd__hooks,help)
                 cmd="ipr__subcmd__hooks__subcmd__help"
@@ -220,6 +235,18 @@ _ipr() {
             ipr__subcmd__policy__subcmd__help,test)
                 cmd="ipr__subcmd__policy__subcmd__help__subcmd__test"
                 ;;
+            ipr__subcmd__token,help)
+                cmd="ipr__subcmd__token__subcmd__help"
+                ;;
+            ipr__subcmd__token,new)
+                cmd="ipr__subcmd__token__subcmd__new"
+                ;;
+            ipr__subcmd__token__subcmd__help,help)
+                cmd="ipr__subcmd__token__subcmd__help__subcmd__help"
+                ;;
+            ipr__subcmd__token__subcmd__help,new)
+                cmd="ipr__subcmd__token__subcmd__help__subcmd__new"
+                ;;
             *)
                 ;;
         esac
@@ -227,7 +254,7 @@ _ipr() {
 
     case "${cmd}" in
         ipr)
-            opts="-C -q -h -V --format --no-input --quiet --help --version init create list show approve reject review cancel deploy record stats log sync plan policy drift notify verify waive import hooks completions man demo help"
+            opts="-C -q -h -V --format --no-input --quiet --help --version init create list show approve reject review cancel deploy record stats log sync plan policy drift notify serve token verify waive import hooks completions man demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -535,7 +562,7 @@ _ipr() {
             return 0
             ;;
         ipr__subcmd__help)
-            opts="init create list show approve reject review cancel deploy record stats log sync plan policy drift notify verify waive import hooks completions man demo help"
+            opts="init create list show approve reject review cancel deploy record stats log sync plan policy drift notify serve token verify waive import hooks completions man demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -884,6 +911,20 @@ _ipr() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ipr__subcmd__help__subcmd__serve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ipr__subcmd__help__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -915,6 +956,34 @@ _ipr() {
         ipr__subcmd__help__subcmd__sync)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__help__subcmd__token)
+            opts="new"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__help__subcmd__token__subcmd__new)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1514,6 +1583,32 @@ _ipr() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ipr__subcmd__serve)
+            opts="-C -q -h --listen --format --no-input --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json yaml markdown" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ipr__subcmd__show)
             opts="-C -q -h --format --no-input --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1569,6 +1664,92 @@ _ipr() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json yaml markdown" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__token)
+            opts="-C -q -h --format --no-input --quiet --help new help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json yaml markdown" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__token__subcmd__help)
+            opts="new help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__token__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__token__subcmd__help__subcmd__new)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__token__subcmd__new)
+            opts="-C -q -h --format --no-input --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 -C)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

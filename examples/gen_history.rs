@@ -82,6 +82,7 @@ impl Gen {
                 actor: &actor,
                 time: self.now,
                 signer: None,
+                via: None,
             })
             .expect("commit");
         self.head = Some(oid);

@@ -119,6 +119,7 @@ impl Planned {
             actor: &snap.actor,
             time: snap.now,
             signer: signer.as_ref(),
+            via: session.via.as_deref(),
         })?;
         trust::check_signed_by(store, &snap.trust, &snap.config, oid, &snap.actor.email)?;
         Ok(oid)
@@ -292,6 +293,7 @@ pub fn init(store: &Store, session: &Session, config: &Config, options: Options)
         actor: &session.actor,
         time: session.now(),
         signer: signer.as_ref(),
+        via: session.via.as_deref(),
     })?;
     if let Some(workdir) = store.workdir() {
         std::fs::create_dir_all(workdir.join(crate::store::REQUESTS_ROOT))?;
@@ -344,6 +346,7 @@ pub(crate) fn commit_ipr_file(
         actor: &snap.actor,
         time: snap.now,
         signer: signer.as_ref(),
+        via: session.via.as_deref(),
     };
     let oid = store.build_commit(&change)?;
     trust::check_signed_by(store, &snap.trust, &snap.config, oid, &snap.actor.email)?;

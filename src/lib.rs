@@ -24,6 +24,7 @@ pub mod rego;
 pub mod request;
 pub mod runner;
 pub mod secrets;
+pub mod server;
 pub mod session;
 pub mod store;
 pub mod sync;

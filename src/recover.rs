@@ -173,6 +173,7 @@ pub fn import(
             actor: &snap.actor,
             time: snap.now,
             signer: signer.as_ref(),
+            via: None,
         })?;
         check_signed_by(store, &snap.trust, &snap.config, commit, &snap.actor.email)?;
         store.land(head, commit, &format!("ipr: import {subject}"))?;

@@ -23,6 +23,9 @@ pub struct Session {
     pub signing: Signing,
     /// Where progress and a runner's output go.
     pub output: Arc<dyn Output>,
+    /// The front end acting for the actor when it is not their own ipr
+    /// (`server`): recorded as the `Ipr-Via` trailer of every commit.
+    pub via: Option<String>,
 }
 
 impl Session {
@@ -34,7 +37,13 @@ impl Session {
             clock: Clock::System,
             signing: Signing::GitConfig,
             output: Arc::new(Discard),
+            via: None,
         }
+    }
+
+    pub fn with_via(mut self, via: &str) -> Session {
+        self.via = Some(via.to_string());
+        self
     }
 
     pub fn with_clock(mut self, clock: Clock) -> Session {

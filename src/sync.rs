@@ -313,6 +313,7 @@ fn replay(
             actor: &actor,
             time: info.time,
             signer: signer.as_ref(),
+            via: None,
         })?;
         crate::trust::check_signed_by(store, &trusted, &config, tip, &actor.email)?;
         report.replayed += 1;

@@ -22,9 +22,11 @@ pub mod policy;
 pub mod record;
 pub mod reject;
 pub mod review;
+pub mod serve;
 pub mod show;
 pub mod stats;
 pub mod sync;
+pub mod token;
 pub mod verify;
 pub mod waive;
 
@@ -100,6 +102,8 @@ pub enum Command {
     Policy(policy::Args),
     Drift(Box<drift::Args>),
     Notify(notify::Args),
+    Serve(serve::Args),
+    Token(token::Args),
     Verify(verify::Args),
     Waive(waive::Args),
     Import(import::Args),
@@ -250,6 +254,8 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Policy(args) => policy::run(ctx, args),
         Command::Drift(args) => drift::run(ctx, *args),
         Command::Notify(args) => notify::run(ctx, args),
+        Command::Serve(args) => serve::run(ctx, args),
+        Command::Token(args) => token::run(ctx, args),
         Command::Verify(args) => verify::run(ctx, args),
         Command::Waive(args) => waive::run(ctx, args),
         Command::Import(args) => import::run(ctx, args),

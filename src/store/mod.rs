@@ -32,6 +32,7 @@ pub const REQUESTS_ROOT: &str = "requests/prod";
 pub const TRAILER_ACTION: &str = "Ipr-Action";
 pub const TRAILER_REQUEST: &str = "Ipr-Request";
 pub const TRAILER_ACTOR: &str = "Ipr-Actor";
+pub const TRAILER_VIA: &str = "Ipr-Via";
 
 /// Who is acting: a name and an email (git config `user.name` /
 /// `user.email` in the CLI, the authenticated user in a server).
@@ -61,6 +62,9 @@ pub struct Change<'a> {
     pub time: DateTime<Utc>,
     /// The key that signs the commit; `None`: unsigned.
     pub signer: Option<&'a signing::Signer>,
+    /// The front end that made it when not the actor's own ipr
+    /// (`server`): the `Ipr-Via` trailer.
+    pub via: Option<&'a str>,
 }
 
 /// A ticket file found in a tree.
@@ -545,7 +549,12 @@ impl Store {
 
         let when = git2::Time::new(change.time.timestamp(), 0);
         let sig = git2::Signature::new(&change.actor.name, &change.actor.email, &when)?;
-        let message = commit_message(change.action, change.subject, &change.actor.email);
+        let message = commit_message(
+            change.action,
+            change.subject,
+            &change.actor.email,
+            change.via,
+        );
         let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
         let buffer = self
             .repo
@@ -601,12 +610,16 @@ fn not_found(id: RequestId) -> Error {
 
 /// The commit message of an ipr action, with its trailers. `subject` is a
 /// request ID (which gets an `Ipr-Request` trailer) or a file path.
-pub fn commit_message(action: &str, subject: &str, actor: &str) -> String {
+pub fn commit_message(action: &str, subject: &str, actor: &str, via: Option<&str>) -> String {
     let request = match subject.parse::<RequestId>() {
         Ok(id) => format!("{TRAILER_REQUEST}: {id}\n"),
         Err(_) => String::new(),
     };
-    format!("ipr: {action} {subject}\n\n{TRAILER_ACTION}: {action}\n{request}{TRAILER_ACTOR}: {actor}\n")
+    let via = match via {
+        Some(v) => format!("{TRAILER_VIA}: {v}\n"),
+        None => String::new(),
+    };
+    format!("ipr: {action} {subject}\n\n{TRAILER_ACTION}: {action}\n{request}{TRAILER_ACTOR}: {actor}\n{via}")
 }
 
 /// The value of a commit message's `Ipr-Action` trailer.

@@ -1,0 +1,62 @@
+//! `ipr serve`.
+
+use std::io::Write;
+use std::net::SocketAddr;
+
+use crate::error::{Error, Result};
+
+use super::Ctx;
+
+/// Serve the JSON API of this clone over HTTP (SPEC §12).
+///
+/// Requests authenticate with `Authorization: Bearer TOKEN`, a token
+/// whose SHA-256 is under `server.tokens` in .ipr/config.yaml (`ipr token
+/// new EMAIL` makes one), or with `server.trustedHeader` from an address
+/// in `server.trustedProxies`. Every rule of the CLI applies to the
+/// authenticated user; commits are theirs, with the trailer
+/// `Ipr-Via: server`. With a git remote, every write lands on the remote
+/// first (like --push) and reads follow the remote's branch.
+///
+/// Endpoints: GET /v1/requests/prod (?state=&tenant=&createdBy=),
+/// /v1/requests/prod/my, /pending, /stats, /{id}, /{id}/log; POST
+/// /v1/requests/prod (the `create -f` document as JSON), /{id}/approve
+/// {comment?}, /{id}/reject {reason}, /{id}/cancel {reason?}; GET
+/// /healthz. Errors are `{"detail", "code", "hint"}` with 400, 401, 403,
+/// 404, 409, 422 or 502. SIGTERM or Ctrl-C stops it after the requests in
+/// flight.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Address to listen on (port 0: any free port; the address is
+    /// printed).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
+    super::only_table(ctx, "serve")?;
+    let store = ctx.store()?;
+    let repo = store
+        .workdir()
+        .map(|p| p.to_path_buf())
+        .unwrap_or_else(|| store.repo().path().to_path_buf());
+    // The config must be there and verify before anyone is served.
+    crate::trust::check(&store, store.head()?)?.config()?;
+    drop(store);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::other(format!("server: {e}")))?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .map_err(|e| Error::other(format!("cannot listen on {}: {e}", args.listen)))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| Error::other(format!("server: {e}")))?;
+        // The first line says where: scripts and tests read it.
+        let mut err = std::io::stderr();
+        let _ = writeln!(err, "listening on http://{addr}");
+        let _ = err.flush();
+        crate::server::serve(repo, listener, crate::server::shutdown_signal()).await
+    })
+}

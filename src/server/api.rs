@@ -1,0 +1,378 @@
+//! The routes of SPEC §12's table, each a thin call into the engine.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::{auth, ApiError, App, MAX_BODY, REQUEST_TIMEOUT};
+use crate::action::{self, Done, Options};
+use crate::error::Error;
+use crate::model::{RequestId, State as TicketState};
+use crate::notify::Notifier;
+use crate::query::{Filter, View};
+use crate::request::{self, NewRequest};
+use crate::session::{Session, Signing};
+use crate::store::{Identity, Store};
+use crate::workflow::Transition;
+
+type Answer = std::result::Result<Response, ApiError>;
+
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/v1/requests/prod", get(list).post(create))
+        .route("/v1/requests/prod/my", get(my))
+        .route("/v1/requests/prod/pending", get(pending))
+        .route("/v1/requests/prod/stats", get(stats))
+        .route("/v1/requests/prod/{id}", get(show))
+        .route("/v1/requests/prod/{id}/log", get(log))
+        .route("/v1/requests/prod/{id}/approve", post(approve))
+        .route("/v1/requests/prod/{id}/reject", post(reject))
+        .route("/v1/requests/prod/{id}/cancel", post(cancel))
+        .fallback(|| async {
+            ApiError::new(StatusCode::NOT_FOUND, "not-found", "no such endpoint")
+        })
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .with_state(app)
+}
+
+/// Who calls, from where.
+struct Caller {
+    peer: SocketAddr,
+    headers: HeaderMap,
+}
+
+/// Open the clone (following the remote's branch, if there is one),
+/// authenticate, and run `f` for the caller on a blocking thread.
+async fn as_caller<T, F>(
+    app: &Arc<App>,
+    caller: Caller,
+    write: bool,
+    f: F,
+) -> std::result::Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Store, &Session) -> std::result::Result<T, ApiError> + Send + 'static,
+{
+    let _guard = if write {
+        Some(app.writes.lock().await)
+    } else {
+        None
+    };
+    let repo = app.repo.clone();
+    tokio::task::spawn_blocking(move || {
+        let store = Store::open(Some(&repo))?;
+        if store.has_remotes() {
+            // Reads see the remote's latest state, and who may call is
+            // decided by the remote's config (a token just revoked there
+            // stops working here); a write then acts like `--push`.
+            crate::sync::sync(
+                &store,
+                &Signing::Never,
+                None,
+                crate::sync::SyncOptions {
+                    sign: false,
+                    no_input: true,
+                },
+            )?;
+        }
+        let config = crate::trust::check(&store, store.head()?)?.config()?;
+        let email = auth::user_of(&config, &caller.headers, caller.peer.ip())?;
+        let name = email.split('@').next().unwrap_or(&email).to_string();
+        let session = Session::new(Identity { name, email })
+            .with_signing(Signing::Never)
+            .with_via("server");
+        f(&store, &session)
+    })
+    .await
+    .map_err(|e| ApiError::from(Error::other(format!("server: {e}"))))?
+}
+
+fn options(store: &Store) -> Options {
+    Options {
+        sign: false,
+        push: store.has_remotes(),
+        no_input: true,
+    }
+}
+
+/// After a write landed: its events go out (SPEC §9), warnings to the
+/// server's log.
+fn delivered(store: &Store, done: &Done) {
+    let outbox = crate::outbox::Outbox {
+        options: crate::outbox::Options {
+            no_input: true,
+            ..Default::default()
+        },
+        warnings: &crate::session::Stderr,
+    };
+    outbox.landed(store, &done.landed);
+}
+
+fn id_of(text: &str) -> std::result::Result<RequestId, ApiError> {
+    text.parse().map_err(|_| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            format!("no request {text}"),
+        )
+    })
+}
+
+/// A JSON body, or none at all when every field is optional.
+fn body<T: DeserializeOwned + Default>(
+    bytes: &Bytes,
+    empty_ok: bool,
+) -> std::result::Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) && empty_ok {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+            format!("malformed body: {e}"),
+        )
+    })
+}
+
+fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
+    (status, Json(value)).into_response()
+}
+
+fn caller(ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap) -> Caller {
+    Caller { peer, headers }
+}
+
+/// `?state=&tenant=&createdBy=`; anything else is a 400.
+fn filter(q: &HashMap<String, String>) -> std::result::Result<Filter, ApiError> {
+    let mut f = Filter::default();
+    for (k, v) in q {
+        match k.as_str() {
+            "state" => {
+                f.state = Some(v.parse::<TicketState>().map_err(|e| {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "bad-request",
+                        e.message().to_string(),
+                    )
+                })?)
+            }
+            "tenant" => f.tenant = Some(v.clone()),
+            "createdBy" => f.created_by = Some(v.clone()),
+            other => {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "bad-request",
+                    format!("unknown query parameter `{other}` (state, tenant, createdBy)"),
+                ))
+            }
+        }
+    }
+    Ok(f)
+}
+
+async fn list(
+    State(app): State<Arc<App>>,
+    info: ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Answer {
+    let f = filter(&q)?;
+    as_caller(&app, caller(info, headers), false, move |store, session| {
+        let view = View::open(store, session)?;
+        Ok(json(StatusCode::OK, &view.list(&f)?.tickets))
+    })
+    .await
+}
+
+async fn my(
+    State(app): State<Arc<App>>,
+    info: ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Answer {
+    as_caller(&app, caller(info, headers), false, |store, session| {
+        Ok(json(
+            StatusCode::OK,
+            &View::open(store, session)?.mine()?.tickets,
+        ))
+    })
+    .await
+}
+
+async fn pending(
+    State(app): State<Arc<App>>,
+    info: ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Answer {
+    as_caller(&app, caller(info, headers), false, |store, session| {
+        Ok(json(
+            StatusCode::OK,
+            &View::open(store, session)?.pending_for_me()?.tickets,
+        ))
+    })
+    .await
+}
+
+async fn stats(
+    State(app): State<Arc<App>>,
+    info: ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Answer {
+    as_caller(&app, caller(info, headers), false, |store, session| {
+        Ok(json(
+            StatusCode::OK,
+            &View::open(store, session)?.stats()?.0,
+        ))
+    })
+    .await
+}
+
+async fn show(
+    State(app): State<Arc<App>>,
+    info: ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Answer {
+    let id = id_of(&id)?;
+    as_caller(&app, caller(info, headers), false, move |store, session| {
+        Ok(json(StatusCode::OK, &View::open(store, session)?.show(id)?))
+    })
+    .await
+}
+
+async fn log(
+    State(app): State<Arc<App>>,
+    info: ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Answer {
+    let id = id_of(&id)?;
+    as_caller(&app, caller(info, headers), false, move |store, session| {
+        Ok(json(StatusCode::OK, &View::open(store, session)?.log(id)?))
+    })
+    .await
+}
+
+async fn create(
+    State(app): State<Arc<App>>,
+    info: ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Answer {
+    let doc: NewRequest = serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+            format!("malformed body: {e}"),
+        )
+    })?;
+    if doc.plan_json.is_some() || doc.plan_file.is_some() {
+        return Err(Error::invalid(
+            "planJson and planFile name files on the machine of the one who files the request; file terraform requests with `ipr create`",
+        )
+        .into());
+    }
+    as_caller(&app, caller(info, headers), true, move |store, session| {
+        let done = request::create(
+            store,
+            session,
+            doc.spec(),
+            doc.tenant.as_deref(),
+            None,
+            options(store),
+        )?;
+        delivered(store, &done);
+        let mut r = json(StatusCode::CREATED, &done.ticket);
+        if let Ok(v) = format!("/v1/requests/prod/{}", done.ticket.id()).parse() {
+            r.headers_mut().insert(header::LOCATION, v);
+        }
+        Ok(r)
+    })
+    .await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApproveBody {
+    comment: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReasonBody {
+    reason: Option<String>,
+}
+
+async fn approve(
+    State(app): State<Arc<App>>,
+    info: ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> Answer {
+    let id = id_of(&id)?;
+    let b: ApproveBody = body(&bytes, true)?;
+    transition(
+        app,
+        caller(info, headers),
+        id,
+        Transition::Approve { comment: b.comment },
+    )
+    .await
+}
+
+async fn reject(
+    State(app): State<Arc<App>>,
+    info: ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> Answer {
+    let id = id_of(&id)?;
+    let b: ReasonBody = body(&bytes, true)?;
+    let t = Transition::Reject {
+        reason: b.reason.unwrap_or_default(),
+    };
+    transition(app, caller(info, headers), id, t).await
+}
+
+async fn cancel(
+    State(app): State<Arc<App>>,
+    info: ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> Answer {
+    let id = id_of(&id)?;
+    let b: ReasonBody = body(&bytes, true)?;
+    transition(
+        app,
+        caller(info, headers),
+        id,
+        Transition::Cancel { reason: b.reason },
+    )
+    .await
+}
+
+async fn transition(app: Arc<App>, caller: Caller, id: RequestId, t: Transition) -> Answer {
+    as_caller(&app, caller, true, move |store, session| {
+        let done = action::transition(store, session, id, &t, options(store))?;
+        delivered(store, &done);
+        Ok(json(StatusCode::OK, &done.ticket))
+    })
+    .await
+}

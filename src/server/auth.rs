@@ -1,0 +1,75 @@
+//! Who is calling (SPEC §12): a bearer token whose SHA-256 the config
+//! maps to a user, or a header set by an auth proxy, believed only from
+//! `server.trustedProxies`. The user must be in `users:` of the config in
+//! force: a token of someone removed stops working with that commit.
+//! Tokens are never stored, logged or echoed; only their hashes are in
+//! the config.
+
+use std::net::IpAddr;
+
+use axum::http::HeaderMap;
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
+
+use super::ApiError;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::model::{hex, same_email};
+
+/// `sha256:<hex>` of a token: the key of `server.tokens`.
+pub fn token_hash(token: &str) -> String {
+    format!("sha256:{}", hex(&Sha256::digest(token.trim().as_bytes())))
+}
+
+/// A new random API token (256 bits).
+pub fn new_token() -> Result<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| Error::other(format!("no randomness: {e}")))?;
+    Ok(format!(
+        "ipr_{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    ))
+}
+
+/// The user a request acts as, as `users:` spells the email.
+pub fn user_of(
+    config: &Config,
+    headers: &HeaderMap,
+    peer: IpAddr,
+) -> std::result::Result<String, ApiError> {
+    let server = config.server.clone().unwrap_or_default();
+    let known = |email: &str| config.users.keys().find(|u| same_email(u, email)).cloned();
+    if let Some(value) = headers.get(axum::http::header::AUTHORIZATION) {
+        let value = value.to_str().unwrap_or("");
+        let Some(token) = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+        else {
+            return Err(ApiError::unauthorized(
+                "use `Authorization: Bearer TOKEN` (`ipr token new EMAIL` makes one)",
+            ));
+        };
+        let Some(email) = server.tokens.get(&token_hash(token)) else {
+            return Err(ApiError::unauthorized("this token is not valid"));
+        };
+        return known(email).ok_or_else(|| {
+            ApiError::unauthorized("this token's user is no longer in .ipr/config.yaml")
+        });
+    }
+    if let Some(name) = &server.trusted_header {
+        if let Some(value) = headers.get(name.as_str()) {
+            if !server.trusted_proxies.contains(&peer) {
+                return Err(ApiError::unauthorized(&format!(
+                    "{name} is only believed from server.trustedProxies"
+                )));
+            }
+            let email = value.to_str().unwrap_or("").trim();
+            return known(email).ok_or_else(|| {
+                ApiError::unauthorized("the proxy's user is not in .ipr/config.yaml")
+            });
+        }
+    }
+    Err(ApiError::unauthorized(
+        "authentication required: `Authorization: Bearer TOKEN` (`ipr token new EMAIL` makes one)",
+    ))
+}

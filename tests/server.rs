@@ -1,0 +1,575 @@
+//! `ipr serve` over real HTTP: the real binary serving a real clone,
+//! answered the same as the CLI for the same user, with every rule held.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use reqwest::blocking::Client;
+use serde_json::{json, Value};
+
+const ADMIN: &str = "ops-lead@example.com";
+const DEVOPS: &str = "pierre.durand@example.com";
+const TADMIN: &str = "jean.dupont@example.com";
+const TADMIN2: &str = "marie.curie@example.com";
+const RITA: &str = "rita.retail@example.com";
+
+fn ipr() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("ipr")
+}
+
+fn isolated(program: impl AsRef<std::ffi::OsStr>, home: &Path) -> Command {
+    let mut c = Command::new(program);
+    c.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .env("HOME", home)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1");
+    c
+}
+
+struct Repo {
+    tmp: tempfile::TempDir,
+    dir: PathBuf,
+    /// email -> token
+    tokens: Vec<(String, String)>,
+}
+
+impl Repo {
+    fn home(&self) -> PathBuf {
+        self.tmp.path().join("home")
+    }
+
+    fn git_in(&self, dir: &Path, args: &[&str]) -> String {
+        let out = isolated("git", &self.home())
+            .current_dir(dir)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn git(&self, args: &[&str]) -> String {
+        self.git_in(&self.dir, args)
+    }
+
+    fn ipr_in(&self, dir: &Path, user: &str, args: &[&str]) -> std::process::Output {
+        self.git_in(dir, &["config", "user.email", user]);
+        isolated(ipr(), &self.home())
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    fn ipr(&self, user: &str, args: &[&str]) -> std::process::Output {
+        self.ipr_in(&self.dir, user, args)
+    }
+
+    fn token(&self, email: &str) -> &str {
+        &self.tokens.iter().find(|(e, _)| e == email).unwrap().1
+    }
+
+    /// The team config and a token for each of these users, committed by
+    /// the admin.
+    fn team(extra: &str) -> Repo {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("gitops");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::create_dir_all(tmp.path().join("home")).unwrap();
+        let mut r = Repo {
+            tmp,
+            dir,
+            tokens: Vec::new(),
+        };
+        r.git(&["init", "-q", "-b", "main"]);
+        r.git(&["config", "user.name", "ops"]);
+        assert!(r
+            .ipr(ADMIN, &["init", "--tenant", "tenant-finance"])
+            .status
+            .success());
+        let mut lines = String::new();
+        for email in [ADMIN, DEVOPS, TADMIN, TADMIN2, RITA] {
+            let out = r.ipr(ADMIN, &["token", "new", email]);
+            assert!(out.status.success());
+            let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+            let note = String::from_utf8(out.stderr).unwrap();
+            let line = note
+                .lines()
+                .find(|l| l.contains("sha256:"))
+                .unwrap()
+                .trim()
+                .to_string();
+            assert!(
+                !note.contains(&token),
+                "the token is printed once, on stdout"
+            );
+            lines.push_str(&format!("    {line}\n"));
+            r.tokens.push((email.to_string(), token));
+        }
+        let config = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/config/team.yaml"),
+        )
+        .unwrap();
+        std::fs::write(
+            r.dir.join(".ipr/config.yaml"),
+            format!("{config}server:\n  tokens:\n{lines}{extra}"),
+        )
+        .unwrap();
+        r.git(&["add", ".ipr/config.yaml"]);
+        r.git(&[
+            "-c",
+            &format!("user.email={ADMIN}"),
+            "commit",
+            "-q",
+            "-m",
+            "server tokens",
+        ]);
+        r
+    }
+}
+
+/// `ipr serve --listen 127.0.0.1:0` in `dir`; stopped when dropped.
+struct Server {
+    child: Child,
+    url: String,
+    log: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl Server {
+    fn start(repo: &Repo, dir: &Path) -> Server {
+        let mut child = isolated(ipr(), &repo.home())
+            .arg("-C")
+            .arg(dir)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let first = lines.next().unwrap().unwrap();
+        let url = first
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("first line: {first}"))
+            .to_string();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for l in lines.map_while(|l| l.ok()) {
+                sink.lock().unwrap().push_str(&(l + "\n"));
+            }
+        });
+        Server { child, url, log }
+    }
+
+    fn get(&self, token: Option<&str>, path: &str) -> (u16, Value) {
+        let mut r = Client::new().get(format!("{}{path}", self.url));
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        answer(r.send().unwrap())
+    }
+
+    fn post(&self, token: &str, path: &str, body: Value) -> (u16, Value) {
+        let r = Client::new()
+            .post(format!("{}{path}", self.url))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .unwrap();
+        answer(r)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn answer(r: reqwest::blocking::Response) -> (u16, Value) {
+    let status = r.status().as_u16();
+    let text = r.text().unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+fn new_request() -> Value {
+    json!({
+        "tenant": "tenant-finance",
+        "target": {"type": "api", "name": "payment-api", "version": "2.1.0",
+                   "sourceEnvironment": "staging", "targetEnvironment": "prod"},
+        "request": {"justification": "New PCI-DSS compliant payment flow", "releaseNotes": null,
+                    "impactAssessment": "high", "rollbackPlan": "Revert to v2.0.0 via emergency deploy",
+                    "scheduledDate": null},
+        "preChecks": {"stagingTestsPassed": true, "securityScanPassed": true,
+                      "testEvidenceUrl": "https://ci.example.com/pipeline/12345"}
+    })
+}
+
+fn cli_json(repo: &Repo, user: &str, args: &[&str]) -> Value {
+    let out = repo.ipr(user, args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn the_api_answers_as_the_cli_does_for_the_same_user() {
+    let repo = Repo::team("");
+    let server = Server::start(&repo, &repo.dir);
+    let (status, created) = server.post(repo.token(DEVOPS), "/v1/requests/prod", new_request());
+    assert_eq!(status, 201, "{created}");
+    let id = created["metadata"]["id"].as_str().unwrap().to_string();
+    assert_eq!(created["metadata"]["createdBy"], DEVOPS);
+    // A commit by the user, made by the server.
+    let log = repo.git(&["log", "-1", "--format=%an <%ae>|%ce|%B"]);
+    assert!(
+        log.starts_with(&format!(
+            "pierre.durand <{DEVOPS}>|{DEVOPS}|ipr: create {id}"
+        )),
+        "{log}"
+    );
+    assert!(log.contains("Ipr-Via: server"), "{log}");
+
+    let (_, approved) = server.post(
+        repo.token(TADMIN),
+        &format!("/v1/requests/prod/{id}/approve"),
+        json!({"comment": "LGTM"}),
+    );
+    assert_eq!(
+        approved["status"]["state"], "pending",
+        "high impact: 1 of 2"
+    );
+    for user in [TADMIN, TADMIN2, DEVOPS, ADMIN] {
+        let t = Some(repo.token(user));
+        assert_eq!(
+            server.get(t, "/v1/requests/prod").1,
+            cli_json(&repo, user, &["list", "--format", "json"]),
+            "{user}"
+        );
+        assert_eq!(
+            server.get(t, "/v1/requests/prod/pending").1,
+            cli_json(&repo, user, &["list", "--pending", "--format", "json"]),
+            "{user}"
+        );
+        assert_eq!(
+            server.get(t, "/v1/requests/prod/my").1,
+            cli_json(&repo, user, &["list", "--mine", "--format", "json"]),
+            "{user}"
+        );
+        assert_eq!(
+            server.get(t, "/v1/requests/prod/stats").1,
+            cli_json(&repo, user, &["stats", "--format", "json"])
+        );
+    }
+    assert_eq!(
+        server
+            .get(
+                Some(repo.token(TADMIN)),
+                "/v1/requests/prod?state=pending&tenant=tenant-finance"
+            )
+            .1,
+        cli_json(
+            &repo,
+            TADMIN,
+            &[
+                "list",
+                "--state",
+                "pending",
+                "--tenant",
+                "tenant-finance",
+                "--format",
+                "json"
+            ]
+        )
+    );
+    assert_eq!(
+        server
+            .get(Some(repo.token(TADMIN)), &format!("/v1/requests/prod/{id}"))
+            .1,
+        cli_json(&repo, TADMIN, &["show", &id, "--format", "json"])
+    );
+    let (status, log) = server.get(
+        Some(repo.token(TADMIN)),
+        &format!("/v1/requests/prod/{id}/log"),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(log.as_array().unwrap().len(), 2);
+    // The second approval completes the quorum.
+    let (status, t) = server.post(
+        repo.token(TADMIN2),
+        &format!("/v1/requests/prod/{id}/approve"),
+        json!({}),
+    );
+    assert_eq!(
+        (status, t["status"]["state"].clone()),
+        (200, json!("approved"))
+    );
+    // And the history verifies.
+    let out = repo.ipr(ADMIN, &["verify"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn no_token_a_wrong_token_or_a_removed_user_gets_401() {
+    let repo = Repo::team("  trustedHeader: X-Forwarded-Email\n  trustedProxies: [10.9.9.9]\n");
+    let server = Server::start(&repo, &repo.dir);
+    let r = Client::new()
+        .get(format!("{}/v1/requests/prod", server.url))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    assert!(r.headers().get("www-authenticate").is_some());
+    let body: Value = r.json().unwrap();
+    assert_eq!(body["code"], "unauthorized");
+    assert!(body["detail"].as_str().unwrap().contains("Bearer"));
+    assert_eq!(
+        server
+            .get(Some("ipr_not-a-real-token"), "/v1/requests/prod")
+            .0,
+        401
+    );
+    // Rita works until an admin removes her (and her token): then 401.
+    assert_eq!(
+        server.get(Some(repo.token(RITA)), "/v1/requests/prod").0,
+        200
+    );
+    let config = std::fs::read_to_string(repo.dir.join(".ipr/config.yaml")).unwrap();
+    let config: String = config
+        .lines()
+        .filter(|l| !l.contains(RITA))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(repo.dir.join(".ipr/config.yaml"), config).unwrap();
+    repo.git(&[
+        "-c",
+        &format!("user.email={ADMIN}"),
+        "commit",
+        "-q",
+        "-am",
+        "rita left",
+    ]);
+    assert_eq!(
+        server.get(Some(repo.token(RITA)), "/v1/requests/prod").0,
+        401
+    );
+    // The proxy header is believed only from a trusted proxy (127.0.0.1 is not one).
+    let r = Client::new()
+        .get(format!("{}/v1/requests/prod", server.url))
+        .header("X-Forwarded-Email", ADMIN)
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    // Tokens appear nowhere: not in history, not in the server's log.
+    let history = repo.git(&["log", "-p", "--all"]);
+    let log = server.log.lock().unwrap().clone();
+    for (_, token) in &repo.tokens {
+        assert!(!history.contains(token.as_str()));
+        assert!(!log.contains(token.as_str()));
+    }
+}
+
+#[test]
+fn a_trusted_proxy_may_name_the_user() {
+    let repo = Repo::team("  trustedHeader: X-Forwarded-Email\n  trustedProxies: [127.0.0.1]\n");
+    let server = Server::start(&repo, &repo.dir);
+    let r = Client::new()
+        .get(format!("{}/v1/requests/prod/stats", server.url))
+        .header("X-Forwarded-Email", TADMIN)
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let r = Client::new()
+        .get(format!("{}/v1/requests/prod/stats", server.url))
+        .header("X-Forwarded-Email", "stranger@example.com")
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+}
+
+#[test]
+fn every_rule_of_the_cli_holds_with_the_documented_status() {
+    let repo = Repo::team("");
+    let server = Server::start(&repo, &repo.dir);
+    let (_, created) = server.post(repo.token(DEVOPS), "/v1/requests/prod", new_request());
+    let id = created["metadata"]["id"].as_str().unwrap().to_string();
+    let head = repo.git(&["rev-parse", "HEAD"]);
+    let path = |verb: &str| format!("/v1/requests/prod/{id}/{verb}");
+
+    // Self-approval and a viewer: 403, nothing committed.
+    let (status, body) = server.post(repo.token(DEVOPS), &path("approve"), json!({}));
+    assert_eq!(
+        (status, body["code"].clone()),
+        (403, json!("forbidden")),
+        "{body}"
+    );
+    // A reason too short: 422; a missing one too.
+    let (status, body) = server.post(repo.token(TADMIN), &path("reject"), json!({"reason": "no"}));
+    assert_eq!(status, 422, "{body}");
+    assert!(body["detail"]
+        .as_str()
+        .unwrap()
+        .contains("at least 10 characters"));
+    assert_eq!(
+        server
+            .post(repo.token(TADMIN), &path("reject"), json!({}))
+            .0,
+        422
+    );
+    // An invalid document: 422 with the field; malformed JSON: 400.
+    let mut bad = new_request();
+    bad["target"]["name"] = json!("");
+    let (status, body) = server.post(repo.token(DEVOPS), "/v1/requests/prod", bad);
+    assert_eq!(status, 422, "{body}");
+    let r = Client::new()
+        .post(format!("{}/v1/requests/prod", server.url))
+        .bearer_auth(repo.token(DEVOPS))
+        .body("{not json")
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    // Unknown fields and unknown query parameters: 400.
+    assert_eq!(
+        server
+            .post(
+                repo.token(TADMIN),
+                &path("approve"),
+                json!({"coment": "typo"})
+            )
+            .0,
+        400
+    );
+    assert_eq!(
+        server
+            .get(Some(repo.token(TADMIN)), "/v1/requests/prod?status=pending")
+            .0,
+        400
+    );
+    assert_eq!(
+        server
+            .get(Some(repo.token(TADMIN)), "/v1/requests/prod?state=bogus")
+            .0,
+        400
+    );
+    // Over 1 MiB: refused.
+    let r = Client::new()
+        .post(format!("{}/v1/requests/prod", server.url))
+        .bearer_auth(repo.token(DEVOPS))
+        .body(vec![b' '; 1024 * 1024 + 1])
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 413);
+    // Unknown request: 404.
+    assert_eq!(
+        server
+            .get(Some(repo.token(TADMIN)), "/v1/requests/prod/PR-2026-9999")
+            .0,
+        404
+    );
+    assert_eq!(
+        server
+            .get(Some(repo.token(TADMIN)), "/v1/requests/prod/nonsense")
+            .0,
+        404
+    );
+    assert_eq!(
+        repo.git(&["rev-parse", "HEAD"]),
+        head,
+        "nothing was committed"
+    );
+    // One approval per person: 403, as the CLI's exit 3.
+    assert_eq!(
+        server
+            .post(repo.token(TADMIN), &path("approve"), json!({}))
+            .0,
+        200
+    );
+    let (status, body) = server.post(repo.token(TADMIN), &path("approve"), json!({}));
+    assert_eq!(status, 403, "{body}");
+    // Cancel by the requester; then approving is a wrong state: 409.
+    let (status, body) = server.post(
+        repo.token(DEVOPS),
+        &path("cancel"),
+        json!({"reason": "superseded"}),
+    );
+    assert_eq!(
+        (status, body["status"]["state"].clone()),
+        (200, json!("cancelled")),
+        "{body}"
+    );
+    let (status, body) = server.post(repo.token(TADMIN2), &path("approve"), json!({}));
+    assert_eq!(
+        (status, body["code"].clone()),
+        (409, json!("conflict")),
+        "{body}"
+    );
+}
+
+#[test]
+fn with_a_remote_writes_land_there_first_and_reads_follow_it() {
+    let repo = Repo::team("");
+    let bare = repo.tmp.path().join("remote.git");
+    repo.git_in(
+        repo.tmp.path(),
+        &["init", "-q", "--bare", "-b", "main", bare.to_str().unwrap()],
+    );
+    repo.git(&["remote", "add", "origin", bare.to_str().unwrap()]);
+    repo.git(&["push", "-q", "-u", "origin", "main"]);
+    let served = repo.tmp.path().join("served");
+    repo.git_in(
+        repo.tmp.path(),
+        &[
+            "clone",
+            "-q",
+            bare.to_str().unwrap(),
+            served.to_str().unwrap(),
+        ],
+    );
+    let server = Server::start(&repo, &served);
+    let (status, created) = server.post(repo.token(DEVOPS), "/v1/requests/prod", new_request());
+    assert_eq!(status, 201, "{created}");
+    let id = created["metadata"]["id"].as_str().unwrap().to_string();
+    let on_remote = repo.git_in(&bare, &["log", "-1", "--format=%s", "main"]);
+    assert_eq!(on_remote.trim(), format!("ipr: create {id}"));
+    // Someone approves from their own clone; the server sees it.
+    repo.git(&["pull", "-q"]);
+    let out = repo.ipr(TADMIN, &["approve", &id, "--push"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (_, t) = server.get(Some(repo.token(TADMIN)), &format!("/v1/requests/prod/{id}"));
+    assert_eq!(t["status"]["history"].as_array().unwrap().len(), 2, "{t}");
+}
+
+#[test]
+fn sigterm_stops_the_server_cleanly() {
+    let repo = Repo::team("");
+    let mut server = Server::start(&repo, &repo.dir);
+    assert_eq!(server.get(None, "/healthz").0, 200);
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let status = server.child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+}
