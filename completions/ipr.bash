@@ -1584,13 +1584,17 @@ _ipr() {
             return 0
             ;;
         ipr__subcmd__serve)
-            opts="-C -q -h --listen --format --no-input --quiet --help"
+            opts="-C -q -h --listen --signing-key --format --no-input --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --signing-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

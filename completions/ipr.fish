@@ -315,6 +315,7 @@ complete -c ipr -n "__fish_ipr_using_subcommand notify" -l no-input -d 'Never pr
 complete -c ipr -n "__fish_ipr_using_subcommand notify" -s q -l quiet -d 'Print only what a script needs (IDs, data); no progress messages'
 complete -c ipr -n "__fish_ipr_using_subcommand notify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ipr -n "__fish_ipr_using_subcommand serve" -l listen -d 'Address to listen on (port 0: any free port; the address is printed)' -r
+complete -c ipr -n "__fish_ipr_using_subcommand serve" -l signing-key -d 'The server\'s own ssh signing key (a private key file, or a public one whose key is in ssh-agent). With it, the server\'s commits are committed by `server.identity` and signed, and `ipr verify` accepts them when .ipr/allowed_signers lists that key for `server.identity`. Without it, commits are the user\'s, unsigned' -r -F
 complete -c ipr -n "__fish_ipr_using_subcommand serve" -s C -d 'Run as if ipr was started in PATH (like `git -C`)' -r -F
 complete -c ipr -n "__fish_ipr_using_subcommand serve" -l format -d 'Output format where the output is data (markdown: only `plan analyze`)' -r -f -a "table\t''
 json\t''

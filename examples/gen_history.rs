@@ -83,6 +83,7 @@ impl Gen {
                 time: self.now,
                 signer: None,
                 via: None,
+                committer: None,
             })
             .expect("commit");
         self.head = Some(oid);

@@ -26,6 +26,9 @@ pub struct Session {
     /// The front end acting for the actor when it is not their own ipr
     /// (`server`): recorded as the `Ipr-Via` trailer of every commit.
     pub via: Option<String>,
+    /// Who commits for the actor, when not the actor (a server's own
+    /// identity, with `Signing::Key` of its key).
+    pub committer: Option<Identity>,
 }
 
 impl Session {
@@ -38,7 +41,13 @@ impl Session {
             signing: Signing::GitConfig,
             output: Arc::new(Discard),
             via: None,
+            committer: None,
         }
+    }
+
+    pub fn with_committer(mut self, committer: Identity) -> Session {
+        self.committer = Some(committer);
+        self
     }
 
     pub fn with_via(mut self, via: &str) -> Session {

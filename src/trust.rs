@@ -293,9 +293,23 @@ pub fn check_signed_by(
     commit: Oid,
     actor: &str,
 ) -> Result<()> {
-    if !config.signing.required {
+    let info = store.commit_details(commit)?;
+    let vouched = !crate::model::same_email(&info.committer.email, &info.author.email);
+    let server = config.server.as_ref().and_then(|s| s.identity.as_deref());
+    if vouched
+        && (!info.is_vouched()
+            || !server.is_some_and(|s| crate::model::same_email(s, &info.committer.email)))
+    {
+        return Err(Error::permission(format!(
+            "{} may not commit for {actor}: only server.identity may, through ipr serve; nothing was committed",
+            info.committer.email
+        )));
+    }
+    if !config.signing.required && !vouched {
         return Ok(());
     }
+    let actor = info.signer_email(server).to_string();
+    let actor = actor.as_str();
     let verifier = Verifier::from_config(store.repo())?;
     // The allowed signers in force, never a version an unauthorized commit wrote.
     let allowed = trusted
@@ -306,7 +320,7 @@ pub fn check_signed_by(
         .map(Oid::from_str)
         .transpose()
         .map_err(|e| Error::other(e.to_string()))?;
-    match verify::signature_status_against(store, &verifier, commit, allowed)? {
+    match verify::signature_status_against(store, &verifier, commit, allowed, server)? {
         SignatureStatus::Good { .. } => Ok(()),
         SignatureStatus::Unsigned => Err(Error::permission(
             "signing.required: this action's commit would not be signed",

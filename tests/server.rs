@@ -144,13 +144,15 @@ struct Server {
 
 impl Server {
     fn start(repo: &Repo, dir: &Path) -> Server {
-        let mut child = isolated(ipr(), &repo.home())
-            .arg("-C")
+        let mut cmd = isolated(ipr(), &repo.home());
+        cmd.arg("-C")
             .arg(dir)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+            .args(["serve", "--listen", "127.0.0.1:0"]);
+        Server::spawn(cmd)
+    }
+
+    fn spawn(mut cmd: Command) -> Server {
+        let mut child = cmd.stderr(Stdio::piped()).spawn().unwrap();
         let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
         let first = lines.next().unwrap().unwrap();
         let url = first
@@ -401,6 +403,15 @@ fn a_trusted_proxy_may_name_the_user() {
         .send()
         .unwrap();
     assert_eq!(r.status().as_u16(), 401);
+    // A header given twice (a proxy that appends rather than replaces) is
+    // not believed.
+    let r = Client::new()
+        .get(format!("{}/v1/requests/prod/stats", server.url))
+        .header("X-Forwarded-Email", TADMIN)
+        .header("X-Forwarded-Email", ADMIN)
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
 }
 
 #[test]
@@ -440,10 +451,19 @@ fn every_rule_of_the_cli_holds_with_the_documented_status() {
     let r = Client::new()
         .post(format!("{}/v1/requests/prod", server.url))
         .bearer_auth(repo.token(DEVOPS))
+        .header("content-type", "application/json")
         .body("{not json")
         .send()
         .unwrap();
     assert_eq!(r.status().as_u16(), 400);
+    // Writes take JSON only (no cross-site form posts): 415.
+    let r = Client::new()
+        .post(format!("{}{}", server.url, path("approve")))
+        .bearer_auth(repo.token(TADMIN))
+        .header("content-type", "text/plain")
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 415);
     // Unknown fields and unknown query parameters: 400.
     assert_eq!(
         server
@@ -572,4 +592,140 @@ fn sigterm_stops_the_server_cleanly() {
         .success());
     let status = server.child.wait().unwrap();
     assert!(status.success(), "{status:?}");
+}
+
+/// With its own ssh key, the server commits as `server.identity` for the
+/// authenticated author and signs; `git verify-commit` and `ipr verify`
+/// accept that, and refuse the same commit unsigned or committed by
+/// anyone else.
+#[test]
+fn the_server_vouches_for_authors_with_its_signature_and_verify_holds_it_to_that() {
+    const SERVER: &str = "ipr-server@example.com";
+    let repo = Repo::team(&format!("  identity: {SERVER}\n"));
+    let key = repo.tmp.path().join("server_key");
+    let out = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "ipr-server", "-f"])
+        .arg(&key)
+        .output()
+        .expect("ssh-keygen (.ci/run installs openssh-client)");
+    assert!(out.status.success());
+    let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
+    std::fs::write(
+        repo.dir.join(".ipr/allowed_signers"),
+        format!("{SERVER} {public}"),
+    )
+    .unwrap();
+    repo.git(&["add", ".ipr/allowed_signers"]);
+    repo.git(&[
+        "-c",
+        &format!("user.email={ADMIN}"),
+        "commit",
+        "-q",
+        "-m",
+        "the server's key",
+    ]);
+
+    let mut child = isolated(ipr(), &repo.home());
+    child
+        .arg("-C")
+        .arg(&repo.dir)
+        .args(["serve", "--listen", "127.0.0.1:0", "--signing-key"])
+        .arg(&key);
+    let server = Server::spawn(child);
+    let (status, created) = server.post(repo.token(DEVOPS), "/v1/requests/prod", new_request());
+    assert_eq!(status, 201, "{created}");
+    let id = created["metadata"]["id"].as_str().unwrap().to_string();
+    let who = repo.git(&["log", "-1", "--format=%ae|%ce|%G?"]);
+    assert_eq!(
+        who.trim(),
+        format!("{DEVOPS}|{SERVER}|N"),
+        "signed (git needs allowed signers to say G)"
+    );
+    let checked = isolated("git", &repo.home())
+        .current_dir(&repo.dir)
+        .args([
+            "-c",
+            "gpg.ssh.allowedSignersFile=.ipr/allowed_signers",
+            "verify-commit",
+            "HEAD",
+        ])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&checked.stderr);
+    assert!(checked.status.success() && said.contains(SERVER), "{said}");
+    let (status, _) = server.post(
+        repo.token(TADMIN),
+        &format!("/v1/requests/prod/{id}/approve"),
+        json!({}),
+    );
+    assert_eq!(status, 200);
+    let out = repo.ipr(ADMIN, &["verify"]);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    drop(server);
+
+    // The same approval, unsigned, and committed by someone else.
+    let good = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let message = repo.git(&["log", "-1", "--format=%B"]);
+    for (committer, rule) in [(SERVER, "unsigned"), (TADMIN2, "committer-mismatch")] {
+        let forged = isolated("git", &repo.home())
+            .current_dir(&repo.dir)
+            .env("GIT_AUTHOR_NAME", "jean.dupont")
+            .env("GIT_AUTHOR_EMAIL", TADMIN)
+            .env("GIT_COMMITTER_NAME", "someone")
+            .env("GIT_COMMITTER_EMAIL", committer)
+            .args(["commit-tree", "HEAD^{tree}", "-p", "HEAD~1", "-m", &message])
+            .output()
+            .unwrap();
+        let forged = String::from_utf8(forged.stdout).unwrap().trim().to_string();
+        repo.git(&["update-ref", "refs/heads/main", &forged]);
+        let out = repo.ipr(ADMIN, &["verify"]);
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        assert_eq!(out.status.code(), Some(7), "{committer}: {text}");
+        assert!(text.contains(rule), "{committer}: {text}");
+        repo.git(&["update-ref", "refs/heads/main", &good]);
+    }
+
+    // Even signed by the server's key, a change of .ipr/ is never the
+    // server's to vouch for (the key would otherwise forge an admin).
+    repo.git(&["reset", "-q", "--hard", &good]);
+    let config = std::fs::read_to_string(repo.dir.join(".ipr/config.yaml")).unwrap();
+    std::fs::write(
+        repo.dir.join(".ipr/config.yaml"),
+        config.replace("  default: 1\n", "  default: 0\n"),
+    )
+    .unwrap();
+    let out = isolated("git", &repo.home())
+        .current_dir(&repo.dir)
+        .env("GIT_AUTHOR_NAME", "ops")
+        .env("GIT_AUTHOR_EMAIL", ADMIN)
+        .env("GIT_COMMITTER_NAME", "ipr server")
+        .env("GIT_COMMITTER_EMAIL", SERVER)
+        .args(["-c", "gpg.format=ssh", "-c"])
+        .arg(format!("user.signingkey={}", key.display()))
+        .args([
+            "commit",
+            "-q",
+            "-S",
+            "-am",
+            "ipr: config\n\nIpr-Action: config\nIpr-Via: server",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = repo.ipr(ADMIN, &["verify"]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(7), "{text}");
+    assert!(
+        text.contains("committer-mismatch") && text.contains(".ipr/config.yaml"),
+        "{text}"
+    );
 }

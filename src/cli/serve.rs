@@ -30,6 +30,14 @@ pub struct Args {
     /// printed).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+
+    /// The server's own ssh signing key (a private key file, or a public
+    /// one whose key is in ssh-agent). With it, the server's commits are
+    /// committed by `server.identity` and signed, and `ipr verify`
+    /// accepts them when .ipr/allowed_signers lists that key for
+    /// `server.identity`. Without it, commits are the user's, unsigned.
+    #[arg(long, value_name = "PATH", env = "IPR_SERVER_SIGNING_KEY")]
+    pub signing_key: Option<std::path::PathBuf>,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
@@ -40,8 +48,35 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         .map(|p| p.to_path_buf())
         .unwrap_or_else(|| store.repo().path().to_path_buf());
     // The config must be there and verify before anyone is served.
-    crate::trust::check(&store, store.head()?)?.config()?;
+    let config = crate::trust::check(&store, store.head()?)?.config()?;
     drop(store);
+    let signer = match args.signing_key {
+        Some(path) => {
+            if config
+                .server
+                .as_ref()
+                .and_then(|s| s.identity.as_ref())
+                .is_none()
+            {
+                return Err(Error::invalid(
+                    "--signing-key needs server.identity in .ipr/config.yaml (the committer the key signs as)",
+                ));
+            }
+            let path = ctx.resolve(&path);
+            if !path.exists() {
+                return Err(Error::not_found(format!(
+                    "{}: no such key file",
+                    path.display()
+                )));
+            }
+            Some(crate::store::signing::Signer {
+                format: crate::store::signing::Format::Ssh,
+                program: "ssh-keygen".into(),
+                key: Some(path.display().to_string()),
+            })
+        }
+        None => None,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -57,6 +92,6 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         let mut err = std::io::stderr();
         let _ = writeln!(err, "listening on http://{addr}");
         let _ = err.flush();
-        crate::server::serve(repo, listener, crate::server::shutdown_signal()).await
+        crate::server::serve(repo, signer, listener, crate::server::shutdown_signal()).await
     })
 }

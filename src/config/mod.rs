@@ -460,6 +460,13 @@ impl Config {
     /// variable, tokens stored as hashes, users that exist.
     fn check_front_ends(&self) -> Result<()> {
         if let Some(s) = &self.server {
+            if let Some(id) = &s.identity {
+                if self.user(id).is_some() {
+                    return Err(Error::invalid(format!(
+                        "server.identity: `{id}` is a user under `users:`; the server's identity must be its own (its key may sign for anyone)"
+                    )));
+                }
+            }
             for (hash, user) in &s.tokens {
                 let hex = hash.strip_prefix("sha256:").unwrap_or("");
                 if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {

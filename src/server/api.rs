@@ -67,15 +67,24 @@ where
     T: Send + 'static,
     F: FnOnce(&Store, &Session) -> std::result::Result<T, ApiError> + Send + 'static,
 {
-    let _guard = if write {
-        Some(app.writes.lock().await)
-    } else {
-        None
-    };
-    let repo = app.repo.clone();
+    if write {
+        json_body(&caller.headers)?;
+    }
+    let app = app.clone();
     tokio::task::spawn_blocking(move || {
-        let store = Store::open(Some(&repo))?;
-        if store.has_remotes() {
+        let store = Store::open(Some(&app.repo))?;
+        // Who calls, first, against the config this clone verified: an
+        // unauthenticated request costs no fetch and takes no lock.
+        let config = crate::trust::check(&store, store.head()?)?.config()?;
+        auth::user_of(&config, &caller.headers, caller.peer.ip())?;
+        // One write at a time in this process, held by the thread doing
+        // it (a request that times out does not free it early).
+        let _guard = if write {
+            Some(app.writes.lock().unwrap_or_else(|e| e.into_inner()))
+        } else {
+            None
+        };
+        let config = if store.has_remotes() {
             // Reads see the remote's latest state, and who may call is
             // decided by the remote's config (a token just revoked there
             // stops working here); a write then acts like `--push`.
@@ -88,17 +97,60 @@ where
                     no_input: true,
                 },
             )?;
-        }
-        let config = crate::trust::check(&store, store.head()?)?.config()?;
+            crate::trust::check(&store, store.head()?)?.config()?
+        } else {
+            config
+        };
         let email = auth::user_of(&config, &caller.headers, caller.peer.ip())?;
         let name = email.split('@').next().unwrap_or(&email).to_string();
-        let session = Session::new(Identity { name, email })
+        let mut session = Session::new(Identity { name, email })
             .with_signing(Signing::Never)
-            .with_via("server");
+            .with_via(crate::store::VIA_SERVER);
+        if let Some(signer) = app.signer.clone() {
+            // Committed by the server, signed with its key: it vouches
+            // that it authenticated the author (SPEC §12).
+            let identity = config
+                .server
+                .as_ref()
+                .and_then(|s| s.identity.clone())
+                .ok_or_else(|| {
+                    Error::other(
+                        "server.identity is not set in .ipr/config.yaml; the server cannot sign",
+                    )
+                })?;
+            session = session
+                .with_signing(Signing::Key(signer))
+                .with_committer(Identity {
+                    name: "ipr server".into(),
+                    email: identity,
+                });
+        }
         f(&store, &session)
     })
     .await
     .map_err(|e| ApiError::from(Error::other(format!("server: {e}"))))?
+}
+
+/// Writes take JSON only: a browser cannot send that across sites without
+/// a preflight, so another web page cannot make a user's browser act.
+fn json_body(headers: &HeaderMap) -> std::result::Result<(), ApiError> {
+    let ok = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';')
+                .next()
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "send the body as Content-Type: application/json",
+        ))
+    }
 }
 
 fn options(store: &Store) -> Options {

@@ -57,7 +57,17 @@ pub fn user_of(
         });
     }
     if let Some(name) = &server.trusted_header {
-        if let Some(value) = headers.get(name.as_str()) {
+        let mut values = headers.get_all(name.as_str()).iter();
+        if let Some(value) = values.next() {
+            if values.next().is_some() {
+                return Err(ApiError::unauthorized(&format!(
+                    "{name} is given more than once"
+                )));
+            }
+            let peer = match peer {
+                IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(peer),
+                v4 => v4,
+            };
             if !server.trusted_proxies.contains(&peer) {
                 return Err(ApiError::unauthorized(&format!(
                     "{name} is only believed from server.trustedProxies"

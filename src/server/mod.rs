@@ -32,19 +32,24 @@ pub struct App {
     pub repo: PathBuf,
     /// One write at a time in this process (the repository lock is the
     /// guard between processes).
-    pub writes: tokio::sync::Mutex<()>,
+    pub writes: std::sync::Mutex<()>,
+    /// The server's own key: with it, commits are committed by
+    /// `server.identity` and signed, vouching for their authors.
+    pub signer: Option<crate::store::signing::Signer>,
 }
 
 /// Serve on `listener` until `shutdown` resolves; in-flight requests
 /// finish first.
 pub async fn serve(
     repo: PathBuf,
+    signer: Option<crate::store::signing::Signer>,
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let app = Arc::new(App {
         repo,
-        writes: tokio::sync::Mutex::new(()),
+        writes: std::sync::Mutex::new(()),
+        signer,
     });
     let router = api::router(app);
     axum::serve(

@@ -33,6 +33,31 @@ pub struct CommitInfo {
     pub action: Option<String>,
     /// The `Ipr-Request` trailer, if the commit has one that is an ID.
     pub request: Option<crate::model::RequestId>,
+    /// The `Ipr-Via` trailer: `server` for a commit `ipr serve` made.
+    pub via: Option<String>,
+}
+
+impl CommitInfo {
+    /// Made through `ipr serve` for its author: committed (and signed)
+    /// by the server's identity, which vouches that it authenticated the
+    /// author (SPEC §12).
+    pub fn is_vouched(&self) -> bool {
+        self.via.as_deref() == Some(super::VIA_SERVER)
+            && !crate::model::same_email(&self.committer.email, &self.author.email)
+    }
+
+    /// Whose signature the commit must carry: the committer's when it is
+    /// vouched for by `server` (the `server.identity` in force), else the
+    /// author's.
+    pub fn signer_email(&self, server: Option<&str>) -> &str {
+        if self.is_vouched()
+            && server.is_some_and(|s| crate::model::same_email(s, &self.committer.email))
+        {
+            &self.committer.email
+        } else {
+            &self.author.email
+        }
+    }
 }
 
 /// One file that differs between two states.
@@ -100,6 +125,7 @@ impl Store {
             action: super::action_trailer(commit.message().unwrap_or("")),
             request: super::trailer(commit.message().unwrap_or(""), super::TRAILER_REQUEST)
                 .and_then(|r| r.parse().ok()),
+            via: super::trailer(commit.message().unwrap_or(""), super::TRAILER_VIA),
         })
     }
 

@@ -33,6 +33,8 @@ pub const TRAILER_ACTION: &str = "Ipr-Action";
 pub const TRAILER_REQUEST: &str = "Ipr-Request";
 pub const TRAILER_ACTOR: &str = "Ipr-Actor";
 pub const TRAILER_VIA: &str = "Ipr-Via";
+/// The `Ipr-Via` of commits `ipr serve` makes.
+pub const VIA_SERVER: &str = "server";
 
 /// Who is acting: a name and an email (git config `user.name` /
 /// `user.email` in the CLI, the authenticated user in a server).
@@ -65,6 +67,9 @@ pub struct Change<'a> {
     /// The front end that made it when not the actor's own ipr
     /// (`server`): the `Ipr-Via` trailer.
     pub via: Option<&'a str>,
+    /// Who commits it when not the actor: the server's identity, which
+    /// vouches for the author with its signature.
+    pub committer: Option<&'a Identity>,
 }
 
 /// A ticket file found in a tree.
@@ -549,6 +554,8 @@ impl Store {
 
         let when = git2::Time::new(change.time.timestamp(), 0);
         let sig = git2::Signature::new(&change.actor.name, &change.actor.email, &when)?;
+        let by = change.committer.unwrap_or(change.actor);
+        let committer_sig = git2::Signature::new(&by.name, &by.email, &when)?;
         let message = commit_message(
             change.action,
             change.subject,
@@ -556,13 +563,13 @@ impl Store {
             change.via,
         );
         let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
-        let buffer = self
-            .repo
-            .commit_create_buffer(&sig, &sig, &message, &tree, &parents)?;
+        let buffer =
+            self.repo
+                .commit_create_buffer(&sig, &committer_sig, &message, &tree, &parents)?;
         let buffer = std::str::from_utf8(&buffer)
             .map_err(|_| Error::other("commit buffer is not UTF-8"))?
             .to_string();
-        let committer = format!("{} <{}>", change.actor.name, change.actor.email);
+        let committer = format!("{} <{}>", by.name, by.email);
         Ok(match change.signer {
             Some(signer) => {
                 let signature = signer.sign(&buffer, &committer)?;

@@ -24,20 +24,28 @@ pub fn signature_status(
     commit: Oid,
 ) -> Result<SignatureStatus> {
     let info = store.commit_details(commit)?;
-    let allowed = match info.parents.first() {
-        Some(p) => store.blob_at(Side::Tree(store.tree_id(*p)?), ALLOWED_SIGNERS_PATH)?,
-        None => None,
+    let (allowed, server) = match info.parents.first() {
+        Some(p) => (
+            store.blob_at(Side::Tree(store.tree_id(*p)?), ALLOWED_SIGNERS_PATH)?,
+            store
+                .config(Some(*p))
+                .ok()
+                .and_then(|c| c.server.and_then(|s| s.identity)),
+        ),
+        None => (None, None),
     };
-    signature_status_against(store, verifier, commit, allowed)
+    signature_status_against(store, verifier, commit, allowed, server.as_deref())
 }
 
 /// The signature status of a commit against the allowed-signers blob
-/// `allowed` (the legitimate one, at the point of action).
+/// `allowed` (the legitimate one, at the point of action); `server` is the
+/// `server.identity` in force, which may sign for an author (SPEC §12).
 pub fn signature_status_against(
     store: &Store,
     verifier: &Verifier,
     commit: Oid,
     allowed: Option<Oid>,
+    server: Option<&str>,
 ) -> Result<SignatureStatus> {
     let info = store.commit_details(commit)?;
     let Some(signed) = &info.signed else {
@@ -55,7 +63,7 @@ pub fn signature_status_against(
     verifier.verify(
         &signed.signature,
         &signed.payload,
-        &info.author.email,
+        info.signer_email(server),
         path.as_deref(),
         info.committer_time,
     )
@@ -96,7 +104,7 @@ impl Engine<'_> {
                     SignatureStatus::Good { .. } => continue,
                     SignatureStatus::Unsigned => (
                         Rule::Unsigned,
-                        "not signed, and the parent's config has signing.required".to_string(),
+                        "not signed, and the parent's config has signing.required (or it was committed for its author by the server, which must sign)".to_string(),
                     ),
                     SignatureStatus::UnknownKey { key } => (
                         Rule::UntrustedSignature,

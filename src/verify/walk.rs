@@ -232,6 +232,10 @@ impl<'s> Engine<'s> {
             let trees = self.trees_of(&parents)?;
             let mut needs_signature: Option<(Option<Oid>, String)> = None;
             let mut own_file: Option<String> = None;
+            // The server identity and allowed signers in force at the
+            // first parent: who may commit for someone else (SPEC §12).
+            let mut vouching: Option<(Option<String>, Option<Oid>)> = None;
+            let mut vouched_by: Option<String> = None;
             for (i, parent) in parents.iter().enumerate() {
                 let deltas = self.ipr_deltas(trees[i], Side::Tree(info.tree))?;
                 if deltas.is_empty() {
@@ -249,6 +253,14 @@ impl<'s> Engine<'s> {
                     config: legit.config.clone(),
                     others: &others,
                 };
+                if vouching.is_none() {
+                    let server = legit
+                        .config
+                        .as_ref()
+                        .and_then(|c| c.server.as_ref())
+                        .and_then(|s| s.identity.clone());
+                    vouching = Some((server, legit.signers));
+                }
                 let own = self.check(&ctx, &deltas)?;
                 if own_file.is_none() {
                     own_file.clone_from(&own);
@@ -260,18 +272,30 @@ impl<'s> Engine<'s> {
             }
             if let Some(file) = &own_file {
                 if !same_email(&info.committer.email, &info.author.email) {
-                    self.found.push((
-                        seq,
-                        Violation {
-                            commit: label.clone(),
-                            file: file.clone(),
-                            rule: Rule::CommitterMismatch,
-                            message: format!(
-                                "authored by {} but committed by {}; each person commits their own actions",
-                                info.author.email, info.committer.email
-                            ),
-                        },
-                    ));
+                    let (server, signers) = vouching.clone().unwrap_or((None, None));
+                    let by_server = info.is_vouched()
+                        && server
+                            .as_deref()
+                            .is_some_and(|s| same_email(s, &info.committer.email));
+                    if by_server && !file.starts_with(".ipr/") {
+                        // The server vouches for the author with its own
+                        // signature, whatever signing.required says.
+                        needs_signature = Some((signers, file.clone()));
+                        vouched_by = server;
+                    } else {
+                        self.found.push((
+                            seq,
+                            Violation {
+                                commit: label.clone(),
+                                file: file.clone(),
+                                rule: Rule::CommitterMismatch,
+                                message: format!(
+                                    "authored by {} but committed by {}; each person commits their own actions (only server.identity may commit for someone, through ipr serve, signed, and never a change of .ipr/)",
+                                    info.author.email, info.committer.email
+                                ),
+                            },
+                        ));
+                    }
                 }
             }
             if waived {
@@ -282,7 +306,7 @@ impl<'s> Engine<'s> {
                     seq,
                     commit: label.clone(),
                     file,
-                    email: info.author.email.clone(),
+                    email: info.signer_email(vouched_by.as_deref()).to_string(),
                     time: info.committer_time,
                     signed: info.signed.clone(),
                     allowed_signers,
