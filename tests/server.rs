@@ -495,6 +495,11 @@ fn every_rule_of_the_cli_holds_with_the_documented_status() {
         .send()
         .unwrap();
     assert_eq!(r.status().as_u16(), 413);
+    let body: Value = r.json().unwrap();
+    assert_eq!(
+        body["code"], "too-large",
+        "every error is the JSON error body"
+    );
     // Unknown request: 404.
     assert_eq!(
         server
@@ -727,5 +732,54 @@ fn the_server_vouches_for_authors_with_its_signature_and_verify_holds_it_to_that
     assert!(
         text.contains("committer-mismatch") && text.contains(".ipr/config.yaml"),
         "{text}"
+    );
+}
+
+/// A hand edit that breaks verify rules: the API still answers (as the
+/// CLI does), and says so in `Ipr-Warning`, as the CLI's `warning:` line.
+#[test]
+fn reads_warn_when_history_does_not_verify() {
+    let repo = Repo::team("");
+    let server = Server::start(&repo, &repo.dir);
+    let (_, created) = server.post(repo.token(DEVOPS), "/v1/requests/prod", new_request());
+    let id = created["metadata"]["id"].as_str().unwrap().to_string();
+    let path = repo
+        .git(&["ls-files", "requests"])
+        .lines()
+        .find(|l| l.ends_with(&format!("{id}.yaml")))
+        .unwrap()
+        .to_string();
+    let text = std::fs::read_to_string(repo.dir.join(&path)).unwrap();
+    std::fs::write(
+        repo.dir.join(&path),
+        text.replace("state: pending", "state: approved"),
+    )
+    .unwrap();
+    repo.git(&[
+        "-c",
+        &format!("user.email={DEVOPS}"),
+        "commit",
+        "-q",
+        "-am",
+        "approve it myself",
+    ]);
+    let r = Client::new()
+        .get(format!("{}/v1/requests/prod", server.url))
+        .bearer_auth(repo.token(TADMIN))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let warning = r.headers().get("ipr-warning").expect("a warning header");
+    assert!(warning.to_str().unwrap().contains("verify"), "{warning:?}");
+    // And no write acts on it.
+    let (status, body) = server.post(
+        repo.token(TADMIN),
+        &format!("/v1/requests/prod/{id}/approve"),
+        json!({}),
+    );
+    assert_eq!(
+        (status, body["code"].clone()),
+        (409, json!("untrusted-history")),
+        "{body}"
     );
 }

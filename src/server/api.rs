@@ -41,12 +41,59 @@ pub fn router(app: Arc<App>) -> Router {
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not-found", "no such endpoint")
         })
+        .layer(axum::middleware::map_response(json_errors))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
         .with_state(app)
+}
+
+/// Errors axum or tower answer themselves (a body too large, a timeout,
+/// a wrong method) get the API's JSON error body too.
+async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (code, detail) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ("too-large", "the body is over 1 MiB"),
+        StatusCode::REQUEST_TIMEOUT => ("timeout", "the request took too long"),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method-not-allowed",
+            "this endpoint does not take that method",
+        ),
+        _ => ("bad-request", "the request could not be read"),
+    };
+    ApiError::new(status, code, detail).into_response()
+}
+
+/// A read's answer, with the `Ipr-Warning` header when history does not
+/// verify (the CLI's `warning:` line).
+fn read_answer<T: Serialize>(view: &View<'_>, value: &T) -> Response {
+    let mut r = json(StatusCode::OK, value);
+    if let Some(w) = view.warning() {
+        let ascii: String = w
+            .chars()
+            .map(|c| {
+                if c.is_ascii_graphic() || c == ' ' {
+                    c
+                } else {
+                    '?'
+                }
+            })
+            .collect();
+        if let Ok(v) = ascii.parse() {
+            r.headers_mut().insert("ipr-warning", v);
+        }
+    }
+    r
 }
 
 /// Who calls, from where.
@@ -246,7 +293,7 @@ async fn list(
     let f = filter(&q)?;
     as_caller(&app, caller(info, headers), false, move |store, session| {
         let view = View::open(store, session)?;
-        Ok(json(StatusCode::OK, &view.list(&f)?.tickets))
+        Ok(read_answer(&view, &view.list(&f)?.tickets))
     })
     .await
 }
@@ -257,10 +304,8 @@ async fn my(
     headers: HeaderMap,
 ) -> Answer {
     as_caller(&app, caller(info, headers), false, |store, session| {
-        Ok(json(
-            StatusCode::OK,
-            &View::open(store, session)?.mine()?.tickets,
-        ))
+        let view = View::open(store, session)?;
+        Ok(read_answer(&view, &view.mine()?.tickets))
     })
     .await
 }
@@ -271,10 +316,8 @@ async fn pending(
     headers: HeaderMap,
 ) -> Answer {
     as_caller(&app, caller(info, headers), false, |store, session| {
-        Ok(json(
-            StatusCode::OK,
-            &View::open(store, session)?.pending_for_me()?.tickets,
-        ))
+        let view = View::open(store, session)?;
+        Ok(read_answer(&view, &view.pending_for_me()?.tickets))
     })
     .await
 }
@@ -301,7 +344,8 @@ async fn show(
 ) -> Answer {
     let id = id_of(&id)?;
     as_caller(&app, caller(info, headers), false, move |store, session| {
-        Ok(json(StatusCode::OK, &View::open(store, session)?.show(id)?))
+        let view = View::open(store, session)?;
+        Ok(read_answer(&view, &view.show(id)?))
     })
     .await
 }
