@@ -29,6 +29,7 @@ type Answer = std::result::Result<Response, ApiError>;
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
+        .route("/openapi.json", get(openapi))
         .route("/v1/requests/prod", get(list).post(create))
         .route("/v1/requests/prod/my", get(my))
         .route("/v1/requests/prod/pending", get(pending))
@@ -48,6 +49,30 @@ pub fn router(app: Arc<App>) -> Router {
             REQUEST_TIMEOUT,
         ))
         .with_state(app)
+}
+
+/// The OpenAPI 3 document of what is served (`tests/server.rs` checks
+/// that it names every route and that every route it names is served).
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+/// Every route the router serves: (method, path).
+pub const ROUTES: &[(&str, &str)] = &[
+    ("get", "/healthz"),
+    ("get", "/openapi.json"),
+    ("get", "/v1/requests/prod"),
+    ("post", "/v1/requests/prod"),
+    ("get", "/v1/requests/prod/my"),
+    ("get", "/v1/requests/prod/pending"),
+    ("get", "/v1/requests/prod/stats"),
+    ("get", "/v1/requests/prod/{id}"),
+    ("get", "/v1/requests/prod/{id}/log"),
+    ("post", "/v1/requests/prod/{id}/approve"),
+    ("post", "/v1/requests/prod/{id}/reject"),
+    ("post", "/v1/requests/prod/{id}/cancel"),
+];
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
 }
 
 /// Errors axum or tower answer themselves (a body too large, a timeout,
