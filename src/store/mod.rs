@@ -453,13 +453,7 @@ impl Store {
 
     /// The lock on `.git/<name>` if no other process holds it.
     pub fn try_lock_named(&self, name: &str) -> Result<Option<fs::File>> {
-        let path = self.repo.path().join(name);
-        let file = fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| Error::other(format!("{}: {e}", path.display())))?;
+        let (path, file) = self.lock_file(name)?;
         match file.try_lock() {
             Ok(()) => Ok(Some(file)),
             Err(fs::TryLockError::WouldBlock) => Ok(None),
@@ -473,6 +467,14 @@ impl Store {
     /// An exclusive lock on `.git/<name>`, held until the file is dropped;
     /// waits for another process that holds it.
     pub fn lock_named(&self, name: &str) -> Result<fs::File> {
+        let (path, file) = self.lock_file(name)?;
+        file.lock()
+            .map_err(|e| Error::other(format!("{}: cannot lock: {e}", path.display())))?;
+        Ok(file)
+    }
+
+    /// `.git/<name>`, opened (created if need be) to lock.
+    fn lock_file(&self, name: &str) -> Result<(std::path::PathBuf, fs::File)> {
         let path = self.repo.path().join(name);
         let file = fs::OpenOptions::new()
             .create(true)
@@ -480,9 +482,7 @@ impl Store {
             .write(true)
             .open(&path)
             .map_err(|e| Error::other(format!("{}: {e}", path.display())))?;
-        file.lock()
-            .map_err(|e| Error::other(format!("{}: cannot lock: {e}", path.display())))?;
-        Ok(file)
+        Ok((path, file))
     }
 
     /// Refuse to overwrite uncommitted edits to the file a change will write.
