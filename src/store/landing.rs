@@ -294,21 +294,7 @@ impl Store {
 
     /// The repository lock if no other ipr process holds it.
     fn try_lock(&self) -> Result<Option<fs::File>> {
-        let path = self.repo.path().join("ipr.lock");
-        let file = fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| Error::other(format!("{}: {e}", path.display())))?;
-        match file.try_lock() {
-            Ok(()) => Ok(Some(file)),
-            Err(fs::TryLockError::WouldBlock) => Ok(None),
-            Err(fs::TryLockError::Error(e)) => Err(Error::other(format!(
-                "{}: cannot lock: {e}",
-                path.display()
-            ))),
-        }
+        self.try_lock_named("ipr.lock")
     }
 }
 
