@@ -341,3 +341,105 @@ fn bounded(reason: &str) -> String {
     }
     format!("…{}", &reason[cut..])
 }
+
+/// What history says about one job of a runner kind (an AWX job a
+/// webhook reports on, say).
+#[derive(Debug)]
+pub enum JobRecord {
+    /// `ticket` is deploying the job; `deployer` started it.
+    Running {
+        ticket: Box<Ticket>,
+        deployer: String,
+    },
+    /// The outcome is recorded: `deployed` when `succeeded`, else `failed`.
+    Recorded {
+        ticket: Box<Ticket>,
+        succeeded: bool,
+    },
+}
+
+/// Every request at `at` that deployed `job_id` with a runner of `kind`
+/// (as `config` defines its runners), and what became of the job.
+pub fn job_records(
+    store: &Store,
+    at: Option<crate::store::Oid>,
+    config: &crate::config::Config,
+    kind: &str,
+    job_id: &str,
+) -> Result<Vec<JobRecord>> {
+    let mut out = Vec::new();
+    for file in store.ticket_files(at)? {
+        let Ok(ticket) = Ticket::from_yaml(&file.bytes, &file.path) else {
+            continue;
+        };
+        let history = &ticket.status.history;
+        let Some(start) = history.iter().position(|e| {
+            e.action == Action::Deploying
+                && e.job_id.as_deref() == Some(job_id)
+                && e.runner
+                    .as_deref()
+                    .and_then(|r| RunnerDef::named(config, r).ok())
+                    .is_some_and(|d| d.kind() == kind)
+        }) else {
+            continue;
+        };
+        let deployer = history[start].by.clone();
+        let outcome = history[start + 1..]
+            .iter()
+            .find(|e| {
+                matches!(e.action, Action::Deployed | Action::Failed)
+                    && e.job_id.as_deref() == Some(job_id)
+            })
+            .map(|e| e.action == Action::Deployed);
+        let last_start = history.iter().rposition(|e| e.action == Action::Deploying);
+        match outcome {
+            Some(succeeded) => out.push(JobRecord::Recorded {
+                ticket: Box::new(ticket),
+                succeeded,
+            }),
+            None if ticket.status.state == State::Deploying && last_start == Some(start) => out
+                .push(JobRecord::Running {
+                    ticket: Box::new(ticket),
+                    deployer,
+                }),
+            None => {}
+        }
+    }
+    Ok(out)
+}
+
+/// The `deploying` requests whose runner can watch a job another process
+/// started (AWX): a server resumes watching them when it starts.
+pub fn resumable(
+    store: &Store,
+    at: Option<crate::store::Oid>,
+    config: &crate::config::Config,
+) -> Result<Vec<(RequestId, String)>> {
+    let mut out = Vec::new();
+    for file in store.ticket_files(at)? {
+        let Ok(ticket) = Ticket::from_yaml(&file.bytes, &file.path) else {
+            continue;
+        };
+        if ticket.status.state != State::Deploying {
+            continue;
+        }
+        let Some(entry) = ticket
+            .status
+            .history
+            .iter()
+            .rev()
+            .find(|e| e.action == Action::Deploying)
+        else {
+            continue;
+        };
+        let remote = entry
+            .runner
+            .as_deref()
+            .and_then(|r| RunnerDef::named(config, r).ok())
+            .is_some_and(|d| d.can_resume());
+        if remote && entry.job_id.is_some() {
+            out.push((ticket.id(), entry.by.clone()));
+        }
+    }
+    Ok(out)
+}

@@ -117,6 +117,12 @@ impl RunnerDef {
         }
     }
 
+    /// Whether any process can watch a job this runner started (AWX
+    /// keeps its jobs; a shell or terraform job lives in its process).
+    pub fn can_resume(&self) -> bool {
+        matches!(self, RunnerDef::Awx(_))
+    }
+
     /// What serde cannot check: durations that must not be zero, a
     /// terraform binary that is terraform or tofu, sane retries.
     pub(crate) fn check(&self, name: &str) -> Result<()> {

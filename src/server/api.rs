@@ -20,8 +20,8 @@ use crate::model::{RequestId, State as TicketState};
 use crate::notify::Notifier;
 use crate::query::{Filter, View};
 use crate::request::{self, NewRequest};
-use crate::session::{Session, Signing};
-use crate::store::{Identity, Store};
+use crate::session::Session;
+use crate::store::Store;
 use crate::workflow::Transition;
 
 type Answer = std::result::Result<Response, ApiError>;
@@ -39,10 +39,23 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/requests/prod/{id}/approve", post(approve))
         .route("/v1/requests/prod/{id}/reject", post(reject))
         .route("/v1/requests/prod/{id}/cancel", post(cancel))
+        .route(
+            "/v1/requests/prod/{id}/deploy",
+            post(super::deploys::deploy),
+        )
+        .route(
+            "/webhooks/awx/job-complete",
+            post(super::deploys::awx_job_complete),
+        )
+        .route("/metrics", get(super::metrics::serve))
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not-found", "no such endpoint")
         })
         .layer(axum::middleware::map_response(json_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            super::metrics::track,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -69,6 +82,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/requests/prod/{id}/approve"),
     ("post", "/v1/requests/prod/{id}/reject"),
     ("post", "/v1/requests/prod/{id}/cancel"),
+    ("post", "/v1/requests/prod/{id}/deploy"),
+    ("post", "/webhooks/awx/job-complete"),
+    ("get", "/metrics"),
 ];
 
 async fn openapi() -> Response {
@@ -122,14 +138,14 @@ fn read_answer<T: Serialize>(view: &View<'_>, value: &T) -> Response {
 }
 
 /// Who calls, from where.
-struct Caller {
+pub(super) struct Caller {
     peer: SocketAddr,
     headers: HeaderMap,
 }
 
 /// Open the clone (following the remote's branch, if there is one),
 /// authenticate, and run `f` for the caller on a blocking thread.
-async fn as_caller<T, F>(
+pub(super) async fn as_caller<T, F>(
     app: &Arc<App>,
     caller: Caller,
     write: bool,
@@ -156,47 +172,16 @@ where
         } else {
             None
         };
+        // Reads see the remote's latest state, and who may call is
+        // decided by the remote's config (a token just revoked there
+        // stops working here); a write then acts like `--push`.
         let config = if store.has_remotes() {
-            // Reads see the remote's latest state, and who may call is
-            // decided by the remote's config (a token just revoked there
-            // stops working here); a write then acts like `--push`.
-            crate::sync::sync(
-                &store,
-                &Signing::Never,
-                None,
-                crate::sync::SyncOptions {
-                    sign: false,
-                    no_input: true,
-                },
-            )?;
-            crate::trust::check(&store, store.head()?)?.config()?
+            super::follow_remote(&store)?
         } else {
             config
         };
         let email = auth::user_of(&config, &caller.headers, caller.peer.ip())?;
-        let name = email.split('@').next().unwrap_or(&email).to_string();
-        let mut session = Session::new(Identity { name, email })
-            .with_signing(Signing::Never)
-            .with_via(crate::store::VIA_SERVER);
-        if let Some(signer) = app.signer.clone() {
-            // Committed by the server, signed with its key: it vouches
-            // that it authenticated the author (SPEC §12).
-            let identity = config
-                .server
-                .as_ref()
-                .and_then(|s| s.identity.clone())
-                .ok_or_else(|| {
-                    Error::other(
-                        "server.identity is not set in .ipr/config.yaml; the server cannot sign",
-                    )
-                })?;
-            session = session
-                .with_signing(Signing::Key(signer))
-                .with_committer(Identity {
-                    name: "ipr server".into(),
-                    email: identity,
-                });
-        }
+        let session = app.session_for(&config, &email)?;
         f(&store, &session)
     })
     .await
@@ -225,7 +210,7 @@ fn json_body(headers: &HeaderMap) -> std::result::Result<(), ApiError> {
     }
 }
 
-fn options(store: &Store) -> Options {
+pub(super) fn options(store: &Store) -> Options {
     Options {
         sign: false,
         push: store.has_remotes(),
@@ -236,17 +221,22 @@ fn options(store: &Store) -> Options {
 /// After a write landed: its events go out (SPEC §9), warnings to the
 /// server's log.
 fn delivered(store: &Store, done: &Done) {
-    let outbox = crate::outbox::Outbox {
+    outbox().landed(store, &done.landed);
+}
+
+/// The notifier of everything the server lands: events go out at once
+/// (SPEC §9), warnings to the server's log.
+pub(super) fn outbox() -> crate::outbox::Outbox<'static> {
+    crate::outbox::Outbox {
         options: crate::outbox::Options {
             no_input: true,
             ..Default::default()
         },
         warnings: &crate::session::Stderr,
-    };
-    outbox.landed(store, &done.landed);
+    }
 }
 
-fn id_of(text: &str) -> std::result::Result<RequestId, ApiError> {
+pub(super) fn id_of(text: &str) -> std::result::Result<RequestId, ApiError> {
     text.parse().map_err(|_| {
         ApiError::new(
             StatusCode::NOT_FOUND,
@@ -257,7 +247,7 @@ fn id_of(text: &str) -> std::result::Result<RequestId, ApiError> {
 }
 
 /// A JSON body, or none at all when every field is optional.
-fn body<T: DeserializeOwned + Default>(
+pub(super) fn body<T: DeserializeOwned + Default>(
     bytes: &Bytes,
     empty_ok: bool,
 ) -> std::result::Result<T, ApiError> {
@@ -273,11 +263,11 @@ fn body<T: DeserializeOwned + Default>(
     })
 }
 
-fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
+pub(super) fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
     (status, Json(value)).into_response()
 }
 
-fn caller(ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap) -> Caller {
+pub(super) fn caller(ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap) -> Caller {
     Caller { peer, headers }
 }
 

@@ -9,6 +9,8 @@
 
 pub mod api;
 pub mod auth;
+pub mod deploys;
+pub mod metrics;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -19,7 +21,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::config::Config;
 use crate::error::{Error, Kind, Result};
+use crate::session::{Session, Signing};
+use crate::store::{Identity, Store};
 
 /// Bodies larger than this are refused (413).
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -36,6 +41,57 @@ pub struct App {
     /// The server's own key: with it, commits are committed by
     /// `server.identity` and signed, vouching for their authors.
     pub signer: Option<crate::store::signing::Signer>,
+    /// Deploys running in the background.
+    pub jobs: deploys::Jobs,
+    pub metrics: metrics::Metrics,
+}
+
+impl App {
+    /// The session a server acts in for `email`: `Ipr-Via: server`, and
+    /// with the server's key, committed by `server.identity` and signed,
+    /// vouching that it authenticated the author (SPEC §12).
+    pub fn session_for(&self, config: &Config, email: &str) -> Result<Session> {
+        let name = email.split('@').next().unwrap_or(email).to_string();
+        let mut session = Session::new(Identity {
+            name,
+            email: email.to_string(),
+        })
+        .with_signing(Signing::Never)
+        .with_via(crate::store::VIA_SERVER);
+        if let Some(signer) = self.signer.clone() {
+            let identity = config
+                .server
+                .as_ref()
+                .and_then(|s| s.identity.clone())
+                .ok_or_else(|| {
+                    Error::other(
+                        "server.identity is not set in .ipr/config.yaml; the server cannot sign",
+                    )
+                })?;
+            session = session
+                .with_signing(Signing::Key(signer))
+                .with_committer(Identity {
+                    name: "ipr server".into(),
+                    email: identity,
+                });
+        }
+        Ok(session)
+    }
+}
+
+/// Bring the clone to the remote's latest state and answer the config
+/// in force there.
+pub fn follow_remote(store: &Store) -> Result<Config> {
+    crate::sync::sync(
+        store,
+        &Signing::Never,
+        None,
+        crate::sync::SyncOptions {
+            sign: false,
+            no_input: true,
+        },
+    )?;
+    crate::trust::check(store, store.head()?)?.config()
 }
 
 /// Serve on `listener` until `shutdown` resolves; in-flight requests
@@ -50,15 +106,36 @@ pub async fn serve(
         repo,
         writes: std::sync::Mutex::new(()),
         signer,
+        jobs: deploys::Jobs::default(),
+        metrics: metrics::Metrics::default(),
     });
-    let router = api::router(app);
+    // AWX jobs a previous server started are watched again.
+    let resuming = app.clone();
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = deploys::resume_watching(&resuming) {
+            eprintln!(
+                "warning: deploying requests are not watched: {}",
+                crate::text::esc(e.message())
+            );
+        }
+    });
+    let router = api::router(app.clone());
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
     .await
-    .map_err(|e| Error::other(format!("server: {e}")))
+    .map_err(|e| Error::other(format!("server: {e}")))?;
+    // A shell or terraform job lives in this process: let it end and
+    // record its outcome. An AWX job is watched again by the next server.
+    let (local, _) = app.jobs.count();
+    if local > 0 {
+        eprintln!("waiting for {local} deploy(s) to finish");
+        let app = app.clone();
+        let _ = tokio::task::spawn_blocking(move || app.jobs.wait_for_local()).await;
+    }
+    Ok(())
 }
 
 /// SIGTERM or Ctrl-C.

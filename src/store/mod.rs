@@ -17,12 +17,13 @@ use std::io::Write;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use git2::{ObjectType, Oid, Repository, Tree};
+use git2::{ObjectType, Repository, Tree};
 
 use crate::config::{Config, CONFIG_PATH};
 use crate::error::{Error, Remedy, Result};
 use crate::model::{RequestId, Ticket};
 
+pub use git2::Oid;
 pub use signing::SignMode;
 
 /// Root of all tickets inside the gitops repo.

@@ -71,8 +71,8 @@ use crate::model::TargetType;
 pub const KIND: &str = "awx";
 /// Failure reasons are cut to this many characters.
 pub const MAX_REASON_CHARS: usize = 2000;
-/// Prefix of the job ids this runner hands out.
-pub(super) const JOB_PREFIX: &str = "awx-job-";
+/// Prefix of the job ids this runner hands out: how a job id names an AWX job: `awx-job-42`.
+pub const JOB_PREFIX: &str = "awx-job-";
 /// A definition may not ask for more retries than this.
 const MAX_RETRIES: u32 = 100;
 
