@@ -444,13 +444,17 @@ _ipr() {
             return 0
             ;;
         ipr__subcmd__demo)
-            opts="-C -q -h --dir --format --no-input --quiet --help"
+            opts="-C -q -h --dir --serve --listen --format --no-input --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --listen)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1198,7 +1202,7 @@ _ipr() {
             return 0
             ;;
         ipr__subcmd__list)
-            opts="-C -q -h --state --tenant --created-by --mine --pending --format --no-input --quiet --help"
+            opts="-C -q -h --state --tenant --created-by --mine --pending --search --format --no-input --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1213,6 +1217,10 @@ _ipr() {
                     return 0
                     ;;
                 --created-by)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --search)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

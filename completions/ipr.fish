@@ -114,6 +114,7 @@ failed\t''
 cancelled\t''"
 complete -c ipr -n "__fish_ipr_using_subcommand list" -l tenant -d 'Only requests of this tenant' -r
 complete -c ipr -n "__fish_ipr_using_subcommand list" -l created-by -d 'Only requests created by this email' -r
+complete -c ipr -n "__fish_ipr_using_subcommand list" -l search -d 'Only requests whose id, target, tenant, creator or justification holds this text (case-insensitive)' -r
 complete -c ipr -n "__fish_ipr_using_subcommand list" -s C -d 'Run as if ipr was started in PATH (like `git -C`)' -r -F
 complete -c ipr -n "__fish_ipr_using_subcommand list" -l format -d 'Output format where the output is data (markdown: only `plan analyze`)' -r -f -a "table\t''
 json\t''
@@ -421,11 +422,13 @@ complete -c ipr -n "__fish_ipr_using_subcommand man" -l no-input -d 'Never promp
 complete -c ipr -n "__fish_ipr_using_subcommand man" -s q -l quiet -d 'Print only what a script needs (IDs, data); no progress messages'
 complete -c ipr -n "__fish_ipr_using_subcommand man" -s h -l help -d 'Print help'
 complete -c ipr -n "__fish_ipr_using_subcommand demo" -l dir -d 'Build the demo repo here and keep it [default: a temporary directory, removed after]' -r -F
+complete -c ipr -n "__fish_ipr_using_subcommand demo" -l listen -d 'Where `--serve` listens' -r
 complete -c ipr -n "__fish_ipr_using_subcommand demo" -s C -d 'Run as if ipr was started in PATH (like `git -C`)' -r -F
 complete -c ipr -n "__fish_ipr_using_subcommand demo" -l format -d 'Output format where the output is data (markdown: only `plan analyze`)' -r -f -a "table\t''
 json\t''
 yaml\t''
 markdown\t''"
+complete -c ipr -n "__fish_ipr_using_subcommand demo" -l serve -d 'Then serve the demo repo (`ipr serve`): the web UI and the API, with a second request waiting for review and a token for each user, printed with the URL. Ctrl-C stops it'
 complete -c ipr -n "__fish_ipr_using_subcommand demo" -l no-input -d 'Never prompt; a missing value is an error (exit 6)'
 complete -c ipr -n "__fish_ipr_using_subcommand demo" -s q -l quiet -d 'Print only what a script needs (IDs, data); no progress messages'
 complete -c ipr -n "__fish_ipr_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -19,6 +19,7 @@ use crate::session::Session;
 use crate::store::signing::Verifier;
 use crate::store::Store;
 use crate::trust::Trusted;
+use crate::workflow::{self, Transition};
 
 /// The branch as one actor sees it.
 pub struct View<'s> {
@@ -40,6 +41,19 @@ pub struct Filter {
     pub mine: bool,
     /// Only pending requests the actor may approve (the review queue).
     pub pending: bool,
+    /// Text that the id, target, tenant, creator or justification holds
+    /// (case-insensitive).
+    pub text: Option<String>,
+}
+
+/// What the actor may do to a ticket now: the checks the commit itself
+/// would make, so a front end shows a button only to those it would
+/// not refuse.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Allowed {
+    pub approve: bool,
+    pub reject: bool,
+    pub cancel: bool,
 }
 
 /// Tickets, and the files that could not be read.
@@ -138,6 +152,22 @@ impl<'s> View<'s> {
                 .is_none_or(|x| same_email(&t.metadata.created_by, x))
             && (!f.mine || same_email(&t.metadata.created_by, &self.actor))
             && (!f.pending || self.may_review(t))
+            && f.text.as_deref().is_none_or(|x| mentions(t, x))
+    }
+
+    /// What the actor may do to `t` now (SPEC §4, §5): each transition
+    /// tried against every rule, nothing committed.
+    pub fn allowed(&self, t: &Ticket) -> Allowed {
+        let may =
+            |tr: Transition| workflow::apply(t, &tr, &self.actor, &self.config, self.now).is_ok();
+        Allowed {
+            approve: may(Transition::Approve { comment: None }),
+            // Any reason long enough: the rule is about who and when.
+            reject: may(Transition::Reject {
+                reason: "x".repeat(crate::model::MIN_REJECT_REASON),
+            }),
+            cancel: may(Transition::Cancel { reason: None }),
+        }
     }
 
     /// Whether the actor may approve or reject `t` now.
@@ -216,4 +246,25 @@ pub fn stats_of(tickets: &[Ticket], now: DateTime<Utc>) -> Stats {
                 .is_some_and(|d| d.date_naive() >= monday && d <= now)
         }),
     }
+}
+
+/// Whether `t` mentions `text` in its id, target, tenant, creator or
+/// justification, ignoring case.
+fn mentions(t: &Ticket, text: &str) -> bool {
+    let text = text.trim().to_lowercase();
+    if text.is_empty() {
+        return true;
+    }
+    let target = &t.spec.target;
+    [
+        t.id().to_string().as_str(),
+        &target.name,
+        &target.version,
+        &target.target_environment,
+        &t.metadata.tenant,
+        &t.metadata.created_by,
+        &t.spec.request.justification,
+    ]
+    .iter()
+    .any(|field| field.to_lowercase().contains(&text))
 }

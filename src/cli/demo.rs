@@ -25,6 +25,21 @@ pub struct Args {
     /// Build the demo repo here and keep it [default: a temporary directory, removed after].
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+
+    /// Then serve the demo repo (`ipr serve`): the web UI and the API, with
+    /// a second request waiting for review and a token for each user,
+    /// printed with the URL. Ctrl-C stops it.
+    #[arg(long)]
+    pub serve: bool,
+
+    /// Where `--serve` listens.
+    #[arg(
+        long,
+        value_name = "ADDR",
+        default_value = "127.0.0.1:8080",
+        requires = "serve"
+    )]
+    pub listen: std::net::SocketAddr,
 }
 
 const ADMIN: &str = "ops-lead@example.com";
@@ -186,6 +201,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         "every event reached the webhook; nothing is left to deliver",
         &["notify"],
     )?;
+    if args.serve {
+        serve(&dir, &store, &admin, args.listen)?;
+    }
     drop(receiver);
 
     match tmp {
@@ -196,6 +214,75 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         None => println!("# done; the demo repo is in {}", dir.display()),
     }
     Ok(())
+}
+
+/// `--serve`: one more request, waiting for the tenant admin; a token for
+/// each user; then the server, until Ctrl-C.
+fn serve(
+    dir: &std::path::Path,
+    store: &Store,
+    admin: &Session,
+    listen: std::net::SocketAddr,
+) -> Result<()> {
+    step(
+        dir,
+        DEVOPS,
+        "one more request, left for you to review in the browser",
+        &[
+            "create",
+            "--type",
+            "application",
+            "--name",
+            "billing-service",
+            "--version",
+            "1.4.0",
+            "--tenant",
+            TENANT,
+            "--impact",
+            "medium",
+            "--justification",
+            "Invoices in the customer's currency (FIN-1234)",
+            "--rollback-plan",
+            "Redeploy 1.3.2; the migration is additive",
+            "--staging-tests-passed",
+            "--security-scan-passed",
+            "--evidence-url",
+            "https://ci.example.com/pipeline/12399",
+        ],
+    )?;
+    as_user(dir, ADMIN)?;
+    let mut config = View::open(store, admin)?.config().clone();
+    let mut tokens = Vec::new();
+    let server = config.server.get_or_insert_with(Default::default);
+    for (email, role) in [
+        (TENANT_ADMIN, "tenant admin: approves"),
+        (DEVOPS, "devops: files requests"),
+        (ADMIN, "admin"),
+        (AUDITOR, "viewer"),
+    ] {
+        let token = crate::server::auth::new_token()?;
+        server
+            .tokens
+            .insert(crate::server::auth::token_hash(&token), email.to_string());
+        tokens.push((email, role, token));
+    }
+    action::update_config(store, admin, &config, Options::default())?;
+    let repo = dir.to_path_buf();
+    super::serve::run_server(repo, listen, None, |addr| {
+        println!("# the web UI and the API of this repo: http://{addr}");
+        println!("# sign in with a token (the admin committed their SHA-256 under server.tokens):");
+        for (email, role, token) in &tokens {
+            println!("#   {token}  {email} ({role})");
+        }
+        if let Some((_, _, token)) = tokens.first() {
+            println!(
+                "$ curl -H 'Authorization: Bearer {token}' http://{addr}/v1/requests/prod/pending"
+            );
+        }
+        println!("# events still reach the demo's webhook below; Ctrl-C stops the server\n");
+        use std::io::Write as _;
+        let _ = std::io::stdout().flush();
+    })
 }
 
 fn as_user(dir: &std::path::Path, email: &str) -> Result<()> {

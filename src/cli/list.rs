@@ -32,6 +32,11 @@ pub struct Args {
     /// Only pending requests you may approve (your review queue).
     #[arg(long)]
     pub pending: bool,
+
+    /// Only requests whose id, target, tenant, creator or justification
+    /// holds this text (case-insensitive).
+    #[arg(long, value_name = "TEXT")]
+    pub search: Option<String>,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
@@ -43,6 +48,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         created_by: args.created_by,
         mine: args.mine,
         pending: args.pending,
+        text: args.search,
     })?;
     ctx.warn_view(&view, &listing.skipped);
     let shown = &listing.tickets;

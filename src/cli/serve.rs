@@ -77,21 +77,49 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         }
         None => None,
     };
+    run_server(repo, args.listen, signer, |addr| {
+        // The first line says where: scripts and tests read it.
+        let mut err = std::io::stderr();
+        let _ = writeln!(err, "listening on http://{addr}");
+        let _ = err.flush();
+    })
+}
+
+/// Serve `repo` on `listen` until SIGTERM or Ctrl-C; `listening` is told
+/// the address once the port is open.
+pub fn run_server(
+    repo: std::path::PathBuf,
+    listen: SocketAddr,
+    signer: Option<crate::store::signing::Signer>,
+    listening: impl FnOnce(SocketAddr),
+) -> Result<()> {
+    // Several servers behind one load balancer share IPR_SESSION_KEY so
+    // that each accepts the others' web sessions.
+    let session_key = match std::env::var("IPR_SESSION_KEY") {
+        Ok(secret) if !secret.is_empty() => {
+            crate::server::session::SessionKey::from_secret(&secret)?
+        }
+        _ => crate::server::session::SessionKey::random()?,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::other(format!("server: {e}")))?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(args.listen)
+        let listener = tokio::net::TcpListener::bind(listen)
             .await
-            .map_err(|e| Error::other(format!("cannot listen on {}: {e}", args.listen)))?;
+            .map_err(|e| Error::other(format!("cannot listen on {listen}: {e}")))?;
         let addr = listener
             .local_addr()
             .map_err(|e| Error::other(format!("server: {e}")))?;
-        // The first line says where: scripts and tests read it.
-        let mut err = std::io::stderr();
-        let _ = writeln!(err, "listening on http://{addr}");
-        let _ = err.flush();
-        crate::server::serve(repo, signer, listener, crate::server::shutdown_signal()).await
+        listening(addr);
+        crate::server::serve(
+            repo,
+            signer,
+            session_key,
+            listener,
+            crate::server::shutdown_signal(),
+        )
+        .await
     })
 }

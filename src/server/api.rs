@@ -158,13 +158,33 @@ where
     if write {
         json_body(&caller.headers)?;
     }
+    let authenticate = move |config: &crate::config::Config| {
+        auth::user_of(config, &caller.headers, caller.peer.ip())
+    };
+    acting(app, write, authenticate, f).await
+}
+
+/// Run `f` on a blocking thread for the user `authenticate` finds in the
+/// config in force, in the server's session for them (the one path of
+/// the API and the web UI).
+pub(super) async fn acting<T, A, F>(
+    app: &Arc<App>,
+    write: bool,
+    authenticate: A,
+    f: F,
+) -> std::result::Result<T, ApiError>
+where
+    T: Send + 'static,
+    A: Fn(&crate::config::Config) -> std::result::Result<String, ApiError> + Send + 'static,
+    F: FnOnce(&Store, &Session) -> std::result::Result<T, ApiError> + Send + 'static,
+{
     let app = app.clone();
     tokio::task::spawn_blocking(move || {
         let store = Store::open(Some(&app.repo))?;
         // Who calls, first, against the config this clone verified: an
         // unauthenticated request costs no fetch and takes no lock.
         let config = crate::trust::check(&store, store.head()?)?.config()?;
-        auth::user_of(&config, &caller.headers, caller.peer.ip())?;
+        authenticate(&config)?;
         // One write at a time in this process, held by the thread doing
         // it (a request that times out does not free it early).
         let _guard = if write {
@@ -180,7 +200,7 @@ where
         } else {
             config
         };
-        let email = auth::user_of(&config, &caller.headers, caller.peer.ip())?;
+        let email = authenticate(&config)?;
         let session = app.session_for(&config, &email)?;
         f(&store, &session)
     })
@@ -220,7 +240,7 @@ pub(super) fn options(store: &Store) -> Options {
 
 /// After a write landed: its events go out (SPEC §9), warnings to the
 /// server's log.
-fn delivered(store: &Store, done: &Done) {
+pub(super) fn delivered(store: &Store, done: &Done) {
     outbox().landed(store, &done.landed);
 }
 
@@ -287,11 +307,12 @@ fn filter(q: &HashMap<String, String>) -> std::result::Result<Filter, ApiError> 
             }
             "tenant" => f.tenant = Some(v.clone()),
             "createdBy" => f.created_by = Some(v.clone()),
+            "q" => f.text = Some(v.clone()),
             other => {
                 return Err(ApiError::new(
                     StatusCode::BAD_REQUEST,
                     "bad-request",
-                    format!("unknown query parameter `{other}` (state, tenant, createdBy)"),
+                    format!("unknown query parameter `{other}` (state, tenant, createdBy, q)"),
                 ))
             }
         }

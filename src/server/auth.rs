@@ -37,8 +37,6 @@ pub fn user_of(
     headers: &HeaderMap,
     peer: IpAddr,
 ) -> std::result::Result<String, ApiError> {
-    let server = config.server.clone().unwrap_or_default();
-    let known = |email: &str| config.users.keys().find(|u| same_email(u, email)).cloned();
     if let Some(value) = headers.get(axum::http::header::AUTHORIZATION) {
         let value = value.to_str().unwrap_or("");
         let Some(token) = value
@@ -49,37 +47,59 @@ pub fn user_of(
                 "use `Authorization: Bearer TOKEN` (`ipr token new EMAIL` makes one)",
             ));
         };
-        let Some(email) = server.tokens.get(&token_hash(token)) else {
-            return Err(ApiError::unauthorized("this token is not valid"));
-        };
-        return known(email).ok_or_else(|| {
-            ApiError::unauthorized("this token's user is no longer in .ipr/config.yaml")
-        });
+        return user_of_hash(config, &token_hash(token));
     }
-    if let Some(name) = &server.trusted_header {
-        let mut values = headers.get_all(name.as_str()).iter();
-        if let Some(value) = values.next() {
-            if values.next().is_some() {
-                return Err(ApiError::unauthorized(&format!(
-                    "{name} is given more than once"
-                )));
-            }
-            let peer = match peer {
-                IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(peer),
-                v4 => v4,
-            };
-            if !server.trusted_proxies.contains(&peer) {
-                return Err(ApiError::unauthorized(&format!(
-                    "{name} is only believed from server.trustedProxies"
-                )));
-            }
-            let email = value.to_str().unwrap_or("").trim();
-            return known(email).ok_or_else(|| {
-                ApiError::unauthorized("the proxy's user is not in .ipr/config.yaml")
-            });
-        }
+    if let Some(user) = user_of_proxy(config, headers, peer) {
+        return user;
     }
     Err(ApiError::unauthorized(
         "authentication required: `Authorization: Bearer TOKEN` (`ipr token new EMAIL` makes one)",
     ))
+}
+
+/// The user of the token whose hash is `hash`.
+pub fn user_of_hash(config: &Config, hash: &str) -> std::result::Result<String, ApiError> {
+    let server = config.server.clone().unwrap_or_default();
+    let Some(email) = server.tokens.get(hash) else {
+        return Err(ApiError::unauthorized("this token is not valid"));
+    };
+    known(config, email)
+        .ok_or_else(|| ApiError::unauthorized("this token's user is no longer in .ipr/config.yaml"))
+}
+
+/// The user an auth proxy names in `server.trustedHeader`, when the
+/// request carries that header: believed only from a trusted proxy.
+pub fn user_of_proxy(
+    config: &Config,
+    headers: &HeaderMap,
+    peer: IpAddr,
+) -> Option<std::result::Result<String, ApiError>> {
+    let server = config.server.clone().unwrap_or_default();
+    let name = server.trusted_header.as_ref()?;
+    let mut values = headers.get_all(name.as_str()).iter();
+    let value = values.next()?;
+    if values.next().is_some() {
+        return Some(Err(ApiError::unauthorized(&format!(
+            "{name} is given more than once"
+        ))));
+    }
+    let peer = match peer {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(peer),
+        v4 => v4,
+    };
+    if !server.trusted_proxies.contains(&peer) {
+        return Some(Err(ApiError::unauthorized(&format!(
+            "{name} is only believed from server.trustedProxies"
+        ))));
+    }
+    let email = value.to_str().unwrap_or("").trim();
+    Some(
+        known(config, email)
+            .ok_or_else(|| ApiError::unauthorized("the proxy's user is not in .ipr/config.yaml")),
+    )
+}
+
+/// `email` as `users:` spells it, if it is a user.
+fn known(config: &Config, email: &str) -> Option<String> {
+    config.users.keys().find(|u| same_email(u, email)).cloned()
 }

@@ -11,6 +11,8 @@ pub mod api;
 pub mod auth;
 pub mod deploys;
 pub mod metrics;
+pub mod session;
+pub mod ui;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -44,6 +46,8 @@ pub struct App {
     /// Deploys running in the background.
     pub jobs: deploys::Jobs,
     pub metrics: metrics::Metrics,
+    /// Signs the web UI's session cookies and CSRF tokens.
+    pub session_key: session::SessionKey,
 }
 
 impl App {
@@ -99,6 +103,7 @@ pub fn follow_remote(store: &Store) -> Result<Config> {
 pub async fn serve(
     repo: PathBuf,
     signer: Option<crate::store::signing::Signer>,
+    session_key: session::SessionKey,
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
@@ -108,6 +113,7 @@ pub async fn serve(
         signer,
         jobs: deploys::Jobs::default(),
         metrics: metrics::Metrics::default(),
+        session_key,
     });
     // AWX jobs a previous server started are watched again.
     let resuming = app.clone();
@@ -119,7 +125,7 @@ pub async fn serve(
             );
         }
     });
-    let router = api::router(app.clone());
+    let router = api::router(app.clone()).merge(ui::router(app.clone()));
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),

@@ -47,3 +47,68 @@ fn the_demo_runs_the_workflow_and_receives_every_event() {
     assert_eq!(refs.len(), 2);
     assert_eq!(refs[0], refs[1]);
 }
+
+/// `ipr demo --serve`: the demo, then its repo served with a request left
+/// to review and a token per user, printed with the URL; SIGTERM stops it.
+#[test]
+fn the_demo_serves_its_repo_with_a_request_to_review() {
+    use std::io::{BufRead, BufReader};
+    let env = Env::empty();
+    let mut child = env
+        .isolated(assert_cmd::cargo::cargo_bin("ipr"))
+        .current_dir(env.tmp.path())
+        .args(["demo", "--serve", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut url = None;
+    let mut tokens = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(u) = line.strip_prefix("# the web UI and the API of this repo: ") {
+            url = Some(u.to_string());
+        }
+        if let Some(rest) = line.strip_prefix("#   ipr_") {
+            let (token, who) = rest.split_once("  ").unwrap();
+            tokens.push((format!("ipr_{token}"), who.to_string()));
+        }
+        if line.contains("Ctrl-C stops the server") {
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    let url = url.expect("the demo prints the URL");
+    let (token, who) = &tokens[0];
+    assert!(who.starts_with("jean.dupont@example.com"), "{who}");
+    let client = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let pending: serde_json::Value = client
+        .get(format!("{url}/v1/requests/prod/pending"))
+        .bearer_auth(token)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let names: Vec<&str> = pending
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["spec"]["target"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["billing-service"]);
+    // The web UI sends a browser without a session to sign in.
+    let page = client.get(format!("{url}/")).send().unwrap();
+    assert_eq!(page.status().as_u16(), 303);
+    assert_eq!(page.headers()["location"], "/login?next=%2F");
+    assert!(std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+}

@@ -129,7 +129,7 @@ impl Env {
 
     /// `program` in the isolated environment: HOME in the temp dir, no
     /// global or system git config, the clock pinned.
-    fn isolated(&self, program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
+    pub fn isolated(&self, program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
         let mut cmd = std::process::Command::new(program);
         cmd.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap())
