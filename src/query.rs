@@ -46,6 +46,19 @@ pub struct Filter {
     pub text: Option<String>,
 }
 
+/// A dashboard's data ([`View::overview`]).
+#[derive(Debug)]
+pub struct Overview {
+    pub stats: Stats,
+    /// Pending requests the actor may approve.
+    pub waiting: usize,
+    /// The tenants of the visible requests, sorted.
+    pub tenants: Vec<String>,
+    /// The visible requests that match the filter, oldest first.
+    pub tickets: Vec<Ticket>,
+    pub skipped: Vec<String>,
+}
+
 /// What the actor may do to a ticket now: the checks the commit itself
 /// would make, so a front end shows a button only to those it would
 /// not refuse.
@@ -189,6 +202,38 @@ impl<'s> View<'s> {
         self.list(&Filter {
             mine: true,
             ..Filter::default()
+        })
+    }
+
+    /// What a dashboard shows, from one read of the tickets: the stats,
+    /// how many requests wait for the actor, the tenants of the visible
+    /// requests, and those that match `filter`.
+    pub fn overview(&self, filter: &Filter) -> Result<Overview> {
+        let listing = self.visible()?;
+        let stats = stats_of(&listing.tickets, self.now);
+        let waiting = listing
+            .tickets
+            .iter()
+            .filter(|t| self.may_review(t))
+            .count();
+        let mut tenants: Vec<String> = listing
+            .tickets
+            .iter()
+            .map(|t| t.metadata.tenant.clone())
+            .collect();
+        tenants.sort();
+        tenants.dedup();
+        let tickets = listing
+            .tickets
+            .into_iter()
+            .filter(|t| self.matches(filter, t))
+            .collect();
+        Ok(Overview {
+            stats,
+            waiting,
+            tenants,
+            tickets,
+            skipped: listing.skipped,
         })
     }
 

@@ -267,6 +267,13 @@ pub async fn awx_job_complete(
                 format!("malformed AWX notification: {e}"),
             )
         })?;
+        if note.status.is_empty() {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad-request",
+                "malformed AWX notification: `status` is empty",
+            ));
+        }
         let succeeded = match note.status.as_str() {
             "successful" => true,
             "failed" | "error" | "canceled" => false,

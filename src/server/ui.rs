@@ -10,7 +10,6 @@
 //! Sign-in is by API token, then a session cookie ([`super::session`]);
 //! forms carry a CSRF token.
 
-use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -184,11 +183,17 @@ struct Nav {
 }
 
 impl Nav {
-    fn with(mut self, view: &View<'_>, here: &'static str) -> std::result::Result<Nav, ApiError> {
+    fn with(self, view: &View<'_>, here: &'static str) -> std::result::Result<Nav, ApiError> {
+        let waiting = view.pending_for_me()?.tickets.len();
+        Ok(self.counted(view, here, waiting))
+    }
+
+    /// [`Nav::with`] when the waiting count is known already.
+    fn counted(mut self, view: &View<'_>, here: &'static str, waiting: usize) -> Nav {
         self.here = here;
-        self.waiting = view.pending_for_me()?.tickets.len();
+        self.waiting = waiting;
         self.warning = view.warning();
-        Ok(self)
+        self
     }
 }
 
@@ -499,13 +504,9 @@ async fn list_page(
                 pending,
                 text: (!q.q.trim().is_empty()).then(|| q.q.clone()),
             };
-            let (stats, visible) = view.stats()?;
-            let tenants: BTreeSet<String> = visible
-                .tickets
-                .iter()
-                .map(|t| t.metadata.tenant.clone())
-                .collect();
-            let mut shown = view.list(&filter)?.tickets;
+            // One read of the tickets for the stats, the count and the rows.
+            let overview = view.overview(&filter)?;
+            let mut shown = overview.tickets;
             // Newest first, as a reviewer reads a queue.
             shown.reverse();
             let rows = shown
@@ -532,12 +533,12 @@ async fn list_page(
                 })
                 .collect();
             let page = ListPage {
-                nav: nav.with(&view, here)?,
+                nav: nav.counted(&view, here, overview.waiting),
                 heading: heading.into(),
-                stats,
+                stats: overview.stats,
                 rows,
                 states: TicketState::ALL.iter().map(|s| s.as_str()).collect(),
-                tenants: tenants.into_iter().collect(),
+                tenants: overview.tenants,
                 state: q.state,
                 tenant: q.tenant,
                 q: q.q,
