@@ -143,8 +143,15 @@ impl Visitor {
 }
 
 /// Run `f` for the visitor; an error becomes a page (401: the sign-in
-/// page, coming back to `here` after).
-async fn page<F>(app: &Arc<App>, visitor: Visitor, write: bool, here: String, f: F) -> Response
+/// page, coming back to `here` after). `form` is the CSRF token a form
+/// sent: a form writes, and only with the token of this visitor.
+async fn page<F>(
+    app: &Arc<App>,
+    visitor: Visitor,
+    form: Option<String>,
+    here: String,
+    f: F,
+) -> Response
 where
     F: FnOnce(&Store, &Session, Nav) -> std::result::Result<Response, ApiError> + Send + 'static,
 {
@@ -153,10 +160,14 @@ where
     let who = visitor.clone();
     let result = acting(
         app,
-        write,
+        form.is_some(),
         move |config| who.authenticate(config),
         move |store, session| {
-            let csrf = key.csrf(&visitor.principal.of(session));
+            let principal = visitor.principal.of(session);
+            if let Some(given) = form {
+                check_csrf(&key, &principal, &given)?;
+            }
+            let csrf = key.csrf(&principal);
             let nav = Nav {
                 user: Some(session.actor.email.clone()),
                 csrf,
@@ -260,11 +271,11 @@ fn error_page(e: ApiError, here: &str) -> Response {
 
 /// A form's CSRF token must be the visitor's.
 fn check_csrf(
-    app: &App,
-    visitor_principal: &str,
+    key: &session::SessionKey,
+    principal: &str,
     given: &str,
 ) -> std::result::Result<(), ApiError> {
-    if app.session_key.check_csrf(visitor_principal, given) {
+    if key.check_csrf(principal, given) {
         Ok(())
     } else {
         Err(ApiError::new(
@@ -409,16 +420,19 @@ async fn logout(
     Form(form): Form<CsrfForm>,
 ) -> Response {
     let visitor = Visitor::new(&app, info, headers);
-    let principal = visitor.principal.clone();
-    let server = app.clone();
-    page(&app, visitor, false, "/".into(), move |_, session, _| {
-        check_csrf(&server, &principal.of(session), &form.csrf)?;
-        let mut r = Redirect::to("/login").into_response();
-        if let Ok(v) = HeaderValue::from_str(&session::clear_cookie(false)) {
-            r.headers_mut().insert(header::SET_COOKIE, v);
-        }
-        Ok(r)
-    })
+    page(
+        &app,
+        visitor,
+        Some(form.csrf),
+        "/".into(),
+        move |_, _, _| {
+            let mut r = Redirect::to("/login").into_response();
+            if let Ok(v) = HeaderValue::from_str(&session::clear_cookie(false)) {
+                r.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            Ok(r)
+        },
+    )
     .await
 }
 
@@ -481,7 +495,7 @@ async fn list_page(
     page(
         &app,
         visitor,
-        false,
+        None,
         "/".into(),
         move |store, session, nav| {
             let view = View::open(store, session)?;
@@ -729,7 +743,7 @@ async fn detail_page(
         url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>()
     );
     let visitor = Visitor::new(&app, info, headers);
-    page(&app, visitor, false, here, move |store, session, nav| {
+    page(&app, visitor, None, here, move |store, session, nav| {
         let id = id_of(&id)?;
         let toast = match q.done.as_str() {
             "created" => Toast::ok(format!("{id} filed. Approvers are notified.")),
@@ -762,54 +776,58 @@ async fn act(
 ) -> Response {
     let here = "/".to_string();
     let visitor = Visitor::new(&app, info, headers);
-    let principal_of = visitor.principal.clone();
-    let server = app.clone();
-    page(&app, visitor, true, here, move |store, session, nav| {
-        check_csrf(&server, &principal_of.of(session), &form.csrf)?;
-        let id = id_of(&id)?;
-        let text = |s: &Option<String>| s.clone().filter(|s| !s.trim().is_empty());
-        let (transition, done) = match action.as_str() {
-            "approve" => (
-                Transition::Approve {
-                    comment: text(&form.comment),
-                },
-                "approved",
-            ),
-            "reject" => (
-                Transition::Reject {
-                    reason: form.reason.clone().unwrap_or_default(),
-                },
-                "rejected",
-            ),
-            "cancel" => (
-                Transition::Cancel {
-                    reason: text(&form.reason),
-                },
-                "cancelled",
-            ),
-            _ => {
-                return Err(ApiError::new(
-                    StatusCode::NOT_FOUND,
-                    "not-found",
-                    "no such action",
-                ))
+    let csrf = form.csrf.clone();
+    page(
+        &app,
+        visitor,
+        Some(csrf),
+        here,
+        move |store, session, nav| {
+            let id = id_of(&id)?;
+            let text = |s: &Option<String>| s.clone().filter(|s| !s.trim().is_empty());
+            let (transition, done) = match action.as_str() {
+                "approve" => (
+                    Transition::Approve {
+                        comment: text(&form.comment),
+                    },
+                    "approved",
+                ),
+                "reject" => (
+                    Transition::Reject {
+                        reason: form.reason.clone().unwrap_or_default(),
+                    },
+                    "rejected",
+                ),
+                "cancel" => (
+                    Transition::Cancel {
+                        reason: text(&form.reason),
+                    },
+                    "cancelled",
+                ),
+                _ => {
+                    return Err(ApiError::new(
+                        StatusCode::NOT_FOUND,
+                        "not-found",
+                        "no such action",
+                    ))
+                }
+            };
+            match crate::action::transition(store, session, id, &transition, options(store)) {
+                Ok(landed) => {
+                    delivered(store, &landed);
+                    Ok(Redirect::to(&format!("/requests/{id}?done={done}")).into_response())
+                }
+                Err(e) => {
+                    // The refusal, on the page, as the CLI words it.
+                    let status = super::status(e.kind());
+                    let why = e.message().to_string();
+                    let rejected = (action == "reject")
+                        .then(|| (form.reason.clone().unwrap_or_default(), why.clone()));
+                    detail(store, session, nav, id, status, Toast::error(why), rejected)
+                }
             }
-        };
-        match crate::action::transition(store, session, id, &transition, options(store)) {
-            Ok(landed) => {
-                delivered(store, &landed);
-                Ok(Redirect::to(&format!("/requests/{id}?done={done}")).into_response())
-            }
-            Err(e) => {
-                // The refusal, on the page, as the CLI words it.
-                let status = super::status(e.kind());
-                let why = e.message().to_string();
-                let rejected = (action == "reject")
-                    .then(|| (form.reason.clone().unwrap_or_default(), why.clone()));
-                detail(store, session, nav, id, status, Toast::error(why), rejected)
-            }
-        }
-    })
+        },
+    )
     .await
 }
 
@@ -962,7 +980,7 @@ async fn new_page(
     page(
         &app,
         visitor,
-        false,
+        None,
         "/requests/new".into(),
         |store, session, nav| {
             let view = View::open(store, session)?;
@@ -1120,15 +1138,13 @@ async fn create(
     Form(form): Form<NewForm>,
 ) -> Response {
     let visitor = Visitor::new(&app, info, headers);
-    let principal_of = visitor.principal.clone();
-    let server = app.clone();
+    let csrf = form.csrf.clone();
     page(
         &app,
         visitor,
-        true,
+        Some(csrf),
         "/requests/new".into(),
         move |store, session, nav| {
-            check_csrf(&server, &principal_of.of(session), &form.csrf)?;
             let view = View::open(store, session)?;
             let tenant = (!form.tenant.trim().is_empty()).then(|| form.tenant.trim().to_string());
             let again = |nav: Nav, status: StatusCode, problems: Vec<FieldProblem>| {
