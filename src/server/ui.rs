@@ -112,7 +112,6 @@ struct Visitor {
     headers: HeaderMap,
     /// The token hash the session cookie names, when its MAC holds.
     session: Option<String>,
-    principal: PrincipalOf,
 }
 
 impl Visitor {
@@ -122,7 +121,6 @@ impl Visitor {
         Visitor {
             peer,
             headers,
-            principal: PrincipalOf(session.clone()),
             session,
         }
     }
@@ -139,6 +137,15 @@ impl Visitor {
             return user;
         }
         Err(ApiError::unauthorized("sign in"))
+    }
+
+    /// What this visitor's CSRF tokens are bound to: their session, or
+    /// the user an auth proxy names.
+    fn principal(&self, session: &Session) -> String {
+        match &self.session {
+            Some(hash) => format!("session:{hash}"),
+            None => format!("proxy:{}", session.actor.email.to_lowercase()),
+        }
     }
 }
 
@@ -163,7 +170,7 @@ where
         form.is_some(),
         move |config| who.authenticate(config),
         move |store, session| {
-            let principal = visitor.principal.of(session);
+            let principal = visitor.principal(session);
             if let Some(given) = form {
                 check_csrf(&key, &principal, &given)?;
             }
@@ -829,19 +836,6 @@ async fn act(
         },
     )
     .await
-}
-
-/// The CSRF principal of a visitor, carried into the blocking thread.
-#[derive(Clone)]
-struct PrincipalOf(Option<String>);
-
-impl PrincipalOf {
-    fn of(&self, session: &Session) -> String {
-        match &self.0 {
-            Some(hash) => format!("session:{hash}"),
-            None => format!("proxy:{}", session.actor.email.to_lowercase()),
-        }
-    }
 }
 
 // ---- the new-request form ------------------------------------------------
