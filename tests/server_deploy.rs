@@ -119,13 +119,59 @@ fn fake_awx() -> FakeAwx {
     }
 }
 
+/// A receiver of webhook notifications: the CloudEvent types it got.
+struct Events {
+    _rt: tokio::runtime::Runtime,
+    server: MockServer,
+    types: Arc<Mutex<Vec<String>>>,
+}
+
+struct Record(Arc<Mutex<Vec<String>>>);
+
+impl Respond for Record {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let event: Value = serde_json::from_slice(&request.body).unwrap();
+        self.0
+            .lock()
+            .unwrap()
+            .push(event["type"].as_str().unwrap().to_string());
+        ResponseTemplate::new(200)
+    }
+}
+
+fn events() -> Events {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = rt.block_on(MockServer::start());
+    let types = Arc::new(Mutex::new(Vec::new()));
+    rt.block_on(
+        Mock::given(method("POST"))
+            .and(path("/events"))
+            .respond_with(Record(types.clone()))
+            .mount(&server),
+    );
+    Events {
+        _rt: rt,
+        server,
+        types,
+    }
+}
+
 /// The team repository with `runners` in place of the shell default.
 fn repo_with_runners(runners: &str, server_extra: &str) -> Repo {
+    repo_with(runners, "notifications: []\n", server_extra)
+}
+
+/// ... and `notifications` in place of none.
+fn repo_with(runners: &str, notifications: &str, server_extra: &str) -> Repo {
     let repo = Repo::team(server_extra);
     let path = repo.dir.join(".ipr/config.yaml");
     let config = std::fs::read_to_string(&path)
         .unwrap()
-        .replace("runners:\n  default: shell\n", runners);
+        .replace("runners:\n  default: shell\n", runners)
+        .replace("notifications: []\n", notifications);
     std::fs::write(&path, config).unwrap();
     repo.git(&[
         "-c",
@@ -163,16 +209,22 @@ fn kill(server: &Server, signal: &str) {
 }
 
 /// `POST /deploy` answers 202 while a local job still runs; a SIGTERM
-/// then waits for the job and its outcome before the server exits.
+/// then waits for the job and its outcome before the server exits. Every
+/// transition the server lands is notified (SPEC §9).
 #[test]
 fn deploy_answers_202_and_a_sigterm_waits_for_the_local_job() {
+    let receiver = events();
     let gate = tempfile::tempdir().unwrap();
     let go = gate.path().join("go");
     let runners = format!(
         "runners:\n  default: gated\n  definitions:\n    gated: {{ kind: shell, command: 'while [ ! -f {} ]; do sleep 0.05; done; echo done', timeout: 60s }}\n",
         go.display()
     );
-    let repo = repo_with_runners(&runners, "");
+    let notifications = format!(
+        "notifications:\n  - name: audit\n    kind: webhook\n    url: {}/events\n",
+        receiver.server.uri()
+    );
+    let repo = repo_with(&runners, &notifications, "");
     let mut server = Server::start(&repo, &repo.dir);
     let mut low = new_request();
     low["request"]["impactAssessment"] = json!("low");
@@ -247,6 +299,15 @@ fn deploy_answers_202_and_a_sigterm_waits_for_the_local_job() {
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        *receiver.types.lock().unwrap(),
+        [
+            "request-created",
+            "request-approved",
+            "deployment-started",
+            "deployment-succeeded"
+        ]
     );
 }
 
