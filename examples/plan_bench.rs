@@ -202,8 +202,8 @@ fn main() {
         );
     }
     let t = Instant::now();
-    let table = plan::render_table(&report);
-    let md = plan::render_markdown(&report, None);
+    let table = plan::render_table(&report, None);
+    let md = plan::render_markdown(&report, None, None);
     let out = serde_json::to_vec(&report).unwrap();
     println!(
         "render table + markdown + JSON report ({} + {} + {} bytes): {}",

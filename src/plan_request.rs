@@ -80,37 +80,67 @@ impl PlanInput {
 
 /// Read `terraform show -json` output from a file, or stdin for `-`.
 pub fn read_json(path: &Path) -> Result<Vec<u8>> {
+    read_input(path, "plan JSON file", MAX_PLAN_BYTES, HINT_SHOW_JSON)
+}
+
+/// Cost JSON larger than this is refused before reading (infracost's
+/// breakdown of a 2,000-resource plan is a few MB).
+pub const MAX_COST_BYTES: u64 = 64 << 20;
+
+const HINT_INFRACOST_JSON: &str =
+    "write it with `infracost breakdown --path plan.json --format json --out-file infracost.json`";
+
+/// Read and check the output of `infracost breakdown --format json` (`-`
+/// is stdin): the cost `spec.plan.cost` stores, see [`plan::parse_cost`].
+pub fn read_cost(path: &Path) -> Result<plan::Cost> {
+    let bytes = read_input(
+        path,
+        "infracost JSON file",
+        MAX_COST_BYTES,
+        HINT_INFRACOST_JSON,
+    )?;
+    plan::parse_cost(&bytes, &path.display().to_string())
+}
+
+/// Read the file `path` (`-` is stdin) of at most `max_bytes`. `what`
+/// names it in errors (`plan JSON file`); `hint` says how to write one.
+fn read_input(path: &Path, what: &str, max_bytes: u64, hint: &str) -> Result<Vec<u8>> {
     let name = path.display().to_string();
+    let too_large = || {
+        Error::invalid(format!(
+            "{name}: larger than the {} limit for a {what}",
+            size(max_bytes)
+        ))
+    };
     if name == "-" {
         let mut buf = Vec::new();
         std::io::Read::read_to_end(
-            &mut std::io::Read::take(std::io::stdin(), MAX_PLAN_BYTES + 1),
+            &mut std::io::Read::take(std::io::stdin(), max_bytes + 1),
             &mut buf,
         )?;
-        if buf.len() as u64 > MAX_PLAN_BYTES {
-            return Err(too_large(&name));
+        if buf.len() as u64 > max_bytes {
+            return Err(too_large());
         }
         return Ok(buf);
     }
     let meta = std::fs::metadata(path)
-        .map_err(|e| Error::not_found(format!("{name}: {e}")).with_hint(HINT_SHOW_JSON))?;
+        .map_err(|e| Error::not_found(format!("{name}: {e}")).with_hint(hint))?;
     if meta.is_dir() {
-        return Err(
-            Error::invalid(format!("{name} is a directory, not a plan JSON file"))
-                .with_hint(HINT_SHOW_JSON),
-        );
+        return Err(Error::invalid(format!("{name} is a directory, not a {what}")).with_hint(hint));
     }
-    if meta.len() > MAX_PLAN_BYTES {
-        return Err(too_large(&name));
+    if meta.len() > max_bytes {
+        return Err(too_large());
     }
     std::fs::read(path).map_err(|e| Error::other(format!("{name}: {e}")))
 }
 
-fn too_large(name: &str) -> Error {
-    Error::invalid(format!(
-        "{name}: larger than the {} GiB limit for a plan",
-        MAX_PLAN_BYTES >> 30
-    ))
+/// `1 GiB`, `64 MiB`.
+fn size(bytes: u64) -> String {
+    if bytes.is_multiple_of(1 << 30) {
+        format!("{} GiB", bytes >> 30)
+    } else {
+        format!("{} MiB", bytes >> 20)
+    }
 }
 
 /// The policies committed at `at`, or `None` when there are none.

@@ -1,5 +1,7 @@
 //! `ipr::plan` over the fixtures in `fixtures/plans/` (see its README.md).
 //! Summary lines of generated fixtures are the ones terraform printed.
+//! `ipr plan analyze --cost` runs the real binary, with the infracost output
+//! of `fixtures/infracost/`.
 
 use std::path::PathBuf;
 
@@ -10,6 +12,14 @@ fn fixture_path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures/plans")
         .join(name)
+}
+
+fn cost_fixture(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/infracost")
+        .join(name)
+        .display()
+        .to_string()
 }
 
 fn read(name: &str) -> Vec<u8> {
@@ -384,7 +394,7 @@ fn no_changes() {
     assert_eq!(r.applyable, Some(false));
     assert_eq!(r.risk, Impact::Low);
     assert_eq!(r.reasons, ["no changes"]);
-    assert!(plan::render_table(&r).starts_with("No changes.\n"));
+    assert!(plan::render_table(&r, None).starts_with("No changes.\n"));
 }
 
 #[test]
@@ -528,7 +538,7 @@ fn json_report_is_camel_case() {
 
 #[test]
 fn table_lists_changes_summary_and_risk() {
-    let out = plan::render_table(&analyze("delete"));
+    let out = plan::render_table(&analyze("delete"), None);
     assert!(out.contains("terraform_data.old"), "{out}");
     assert!(out.contains(r#"terraform_data.site["us"]"#), "{out}");
     assert!(
@@ -541,12 +551,12 @@ fn table_lists_changes_summary_and_risk() {
         "{out}"
     );
 
-    let out = plan::render_table(&analyze("drift"));
+    let out = plan::render_table(&analyze("drift"), None);
     assert!(
         out.contains("Changed outside Terraform (drift):\n  aws_instance.web update\n"),
         "{out}"
     );
-    let out = plan::render_table(&analyze("data-read"));
+    let out = plan::render_table(&analyze("data-read"), None);
     assert!(
         out.contains("Data sources read during apply:\n  data.terraform_remote_state.network"),
         "{out}"
@@ -559,6 +569,7 @@ fn markdown_change_request_has_every_section() {
     let md = plan::render_markdown(
         &r,
         Some("Restore payments-prod from snapshot payments-prod-final."),
+        None,
     );
     let sections = [
         "# Infrastructure Change Request\n",
@@ -582,7 +593,7 @@ fn markdown_change_request_has_every_section() {
     }
     assert!(!md.contains(plan::ROLLBACK_PLACEHOLDER));
 
-    let md = plan::render_markdown(&analyze("drift"), None);
+    let md = plan::render_markdown(&analyze("drift"), None, None);
     assert!(
         md.contains("| `aws_security_group_rule.ssh` | delete |"),
         "{md}"
@@ -592,7 +603,7 @@ fn markdown_change_request_has_every_section() {
         "{md}"
     );
 
-    let md = plan::render_markdown(&analyze("no-changes"), Some("  "));
+    let md = plan::render_markdown(&analyze("no-changes"), Some("  "), None);
     assert!(md.contains("**No changes.**"), "{md}");
     assert!(md.contains("_No resource changes._"), "{md}");
     assert!(
@@ -600,7 +611,7 @@ fn markdown_change_request_has_every_section() {
         "blank rollback is no rollback"
     );
 
-    let md = plan::render_markdown(&analyze("module"), None);
+    let md = plan::render_markdown(&analyze("module"), None, None);
     assert!(
         md.contains(r#"| `module.app.terraform_data.node["b"]` | delete | **high** |"#),
         "{md}"
@@ -624,4 +635,179 @@ fn plan_ref_records_hashes_summary_and_risk() {
     assert_eq!(p.file_sha256, Some(format!("sha256:{}", hex(binary))));
     assert_eq!(p.summary, "Plan: 0 to add, 0 to change, 6 to destroy.");
     assert_eq!(p.risk, Impact::Critical);
+}
+
+fn baseline_cost() -> plan::Cost {
+    plan::parse_cost(
+        &std::fs::read(cost_fixture("baseline.json")).unwrap(),
+        "baseline.json",
+    )
+    .unwrap()
+}
+
+#[test]
+fn markdown_has_a_cost_section_only_with_a_cost() {
+    let r = analyze("stateful-update");
+    let md = plan::render_markdown(&r, None, Some(&baseline_cost()));
+    let sections = [
+        "## Risk: MEDIUM\n",
+        "## Cost\n\n| Monthly before | Monthly after | Change | Currency |\n|---:|---:|---:|---|\n| 120.45 | 230.10 | +109.65 | USD |\n",
+        "## Planned changes\n",
+    ];
+    let mut last = 0;
+    for s in sections {
+        let at = md[last..]
+            .find(s)
+            .unwrap_or_else(|| panic!("missing or out of order: {s:?}\n{md}"));
+        last += at;
+    }
+    assert!(!plan::render_markdown(&r, None, None).contains("## Cost"));
+
+    let table = plan::render_table(&r, Some(&baseline_cost()));
+    assert!(
+        table.ends_with(
+            "Plan: 1 to add, 2 to change, 0 to destroy.\nCost: 120.45 → 230.10 USD/month (+109.65)\nRisk: medium\n  - updates 2 stateful resources: aws_db_instance.main, module.storage.aws_s3_bucket.logs[\"eu\"]\n"
+        ),
+        "{table}"
+    );
+    assert!(!plan::render_table(&r, None).contains("Cost:"));
+}
+
+/// `ipr plan analyze ARGS…` run in an empty directory that is no git
+/// repository, isolated like tests/core's harness (HOME in a temp dir, no
+/// git config), with `stdin` on its standard input.
+fn ipr_plan_analyze(args: &[&str], stdin: &[u8]) -> std::process::Output {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let out = assert_cmd::Command::cargo_bin("ipr")
+        .unwrap()
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .env("HOME", &home)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CEILING_DIRECTORIES", tmp.path())
+        .env("NO_COLOR", "1")
+        .current_dir(tmp.path())
+        .args(["plan", "analyze"])
+        .args(args)
+        .write_stdin(stdin)
+        .output()
+        .unwrap();
+    drop(tmp);
+    out
+}
+
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn plan_analyze_with_cost_shows_it_in_every_format() {
+    let plan = fixture_path("stateful-update.json").display().to_string();
+    let cost = cost_fixture("baseline.json");
+
+    let out = ipr_plan_analyze(&[&plan, "--cost", &cost], b"");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("\nCost: 120.45 → 230.10 USD/month (+109.65)\nRisk: medium\n"),
+        "{}",
+        stdout(&out)
+    );
+
+    let out = ipr_plan_analyze(&[&plan, "--cost", &cost, "--format", "json"], b"");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["cost"],
+        serde_json::json!({"monthlyBefore": 120.45, "monthlyAfter": 230.1, "currency": "USD"})
+    );
+    assert_eq!(
+        v["risk"], "medium",
+        "the report and its cost are one object"
+    );
+    assert_eq!(v["summary"]["change"], 2);
+
+    let out = ipr_plan_analyze(&[&plan, "--format", "json"], b"");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v.get("cost").is_none(), "no cost without --cost: {v}");
+
+    let out = ipr_plan_analyze(&[&plan, "--cost", &cost, "--format", "yaml"], b"");
+    let v: serde_yaml_ng::Value = serde_yaml_ng::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["cost"]["currency"], "USD");
+
+    let eur = std::fs::read(cost_fixture("eur.json")).unwrap();
+    let out = ipr_plan_analyze(
+        &[
+            &plan,
+            "--cost",
+            "-",
+            "--format",
+            "markdown",
+            "--rollback-plan",
+            "Resize back to db.t3.large",
+        ],
+        &eur,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let md = stdout(&out);
+    assert!(
+        md.contains("\n## Cost\n\n| Monthly before | Monthly after | Change | Currency |\n|---:|---:|---:|---|\n| 0.00 | 29.41 | +29.41 | EUR |\n"),
+        "{md}"
+    );
+    assert!(
+        md.ends_with("## Rollback\n\nResize back to db.t3.large\n"),
+        "{md}"
+    );
+
+    let out = ipr_plan_analyze(&[&plan, "--cost", &cost_fixture("no-baseline.json")], b"");
+    assert!(
+        stdout(&out).contains("Cost: 0.00 → 230.10 USD/month (+230.10)\n"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn plan_analyze_refuses_a_malformed_cost_file_and_prints_nothing() {
+    let plan = fixture_path("stateful-update.json").display().to_string();
+    let malformed = cost_fixture("malformed.json");
+    for format in ["table", "json", "markdown"] {
+        let out = ipr_plan_analyze(&[&plan, "--cost", &malformed, "--format", format], b"");
+        assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+        assert!(out.stdout.is_empty(), "{}", stdout(&out));
+        let err = stderr(&out);
+        assert!(
+            err.lines()
+                .any(|l| l.starts_with("error: ") && l.contains("malformed.json: not valid JSON")),
+            "{err}"
+        );
+        assert!(
+            err.contains("hint: write it with `infracost breakdown"),
+            "{err}"
+        );
+    }
+
+    // The plan given as the cost: not infracost output.
+    let out = ipr_plan_analyze(&[&plan, "--cost", &plan], b"");
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    assert!(out.stdout.is_empty());
+    assert!(
+        stderr(&out).contains("not infracost JSON output: no `projects` field"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = ipr_plan_analyze(&[&plan, "--cost", "/nonexistent/infracost.json"], b"");
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(out.stdout.is_empty());
+
+    let out = ipr_plan_analyze(&["-", "--cost", "-"], b"{}");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("cannot both be read from stdin"));
 }

@@ -34,6 +34,7 @@
 //! not change the risk by itself, since whatever the plan does about it is
 //! already a resource change.
 
+mod cost;
 mod raw;
 mod render;
 
@@ -43,6 +44,7 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Result};
 use crate::model::{hex, Impact, PlanRef};
 
+pub use cost::{parse_cost, Cost};
 pub use render::{render_markdown, render_table, ROLLBACK_PLACEHOLDER};
 
 /// Default of `plan.criticalDeletes`.

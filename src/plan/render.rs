@@ -6,12 +6,14 @@ use std::fmt::Write as _;
 
 use comfy_table::{presets, Table};
 
-use super::{PlanReport, ResourceChange};
+use super::cost::{amount, signed_amount};
+use super::{Cost, PlanReport, ResourceChange};
 use crate::text::esc;
 
-/// The terminal view: the changes table, reads, drift, the summary line and
-/// the risk with its reasons. No colors; the caller decides about those.
-pub fn render_table(report: &PlanReport) -> String {
+/// The terminal view: the changes table, reads, drift, the summary line,
+/// the monthly cost when `cost` is given, and the risk with its reasons. No
+/// colors; the caller decides about those.
+pub fn render_table(report: &PlanReport, cost: Option<&Cost>) -> String {
     let mut out = String::new();
     let changes: Vec<&ResourceChange> = report.resources.iter().filter(|r| r.is_change()).collect();
     if !changes.is_empty() {
@@ -51,6 +53,9 @@ pub fn render_table(report: &PlanReport) -> String {
         out.push_str("Terraform reported errors while planning: this plan cannot be applied.\n");
     }
     writeln!(out, "{}", esc(&report.summary.line)).unwrap();
+    if let Some(cost) = cost {
+        writeln!(out, "Cost: {}", esc(&cost.to_string())).unwrap();
+    }
     writeln!(out, "Risk: {}", report.risk).unwrap();
     for reason in &report.reasons {
         writeln!(out, "  - {}", esc(reason)).unwrap();
@@ -63,9 +68,10 @@ pub const ROLLBACK_PLACEHOLDER: &str =
     "_To be completed by the requester: how to undo this change, and how long it takes._";
 
 /// The Markdown a reviewer pastes into a pull request: title, summary, risk
-/// with reasons, planned changes, data-source reads, drift and a Rollback
-/// section holding `rollback` (or a placeholder to fill in).
-pub fn render_markdown(report: &PlanReport, rollback: Option<&str>) -> String {
+/// with reasons, the monthly cost (only when `cost` is given), planned
+/// changes, data-source reads, drift and a Rollback section holding
+/// `rollback` (or a placeholder to fill in).
+pub fn render_markdown(report: &PlanReport, rollback: Option<&str>, cost: Option<&Cost>) -> String {
     let s = &report.summary;
     let mut md = String::new();
     md.push_str("# Infrastructure Change Request\n\n");
@@ -95,6 +101,23 @@ pub fn render_markdown(report: &PlanReport, rollback: Option<&str>) -> String {
     writeln!(md, "\n## Risk: {}\n", report.risk.as_str().to_uppercase()).unwrap();
     for reason in &report.reasons {
         writeln!(md, "- {}", text(reason)).unwrap();
+    }
+
+    if let Some(cost) = cost {
+        md.push_str("\n## Cost\n\n");
+        md.push_str(
+            "| Monthly before | Monthly after | Change | Currency |\n|---:|---:|---:|---|\n",
+        );
+        writeln!(
+            md,
+            "| {} | {} | {} | {} |",
+            amount(cost.monthly_before),
+            amount(cost.monthly_after),
+            signed_amount(cost.increase()),
+            text(&cost.currency)
+        )
+        .unwrap();
+        md.push_str("\nMonthly estimate by infracost.\n");
     }
 
     md.push_str("\n## Planned changes\n\n");
@@ -190,7 +213,7 @@ mod tests {
         let plan = r#"{"format_version":"1.2","resource_changes":[{"address":"aws_s3_bucket.b[\"x\u001b[2K\rforged\"]","mode":"managed","type":"aws_s3_bucket","name":"b","change":{"actions":["create"],"before":null,"after":{}}}]}"#;
         let report =
             crate::plan::analyze(plan.as_bytes(), &crate::plan::PlanConfig::default()).unwrap();
-        let table = render_table(&report);
+        let table = render_table(&report, None);
         assert!(
             !table.contains('\u{1b}') && !table.contains('\r'),
             "{table}"
