@@ -1340,13 +1340,17 @@ _ipr() {
             return 0
             ;;
         ipr__subcmd__plan__subcmd__analyze)
-            opts="-C -q -h --rollback-plan --format --no-input --quiet --help"
+            opts="-C -q -h --rollback-plan --cost --format --no-input --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --rollback-plan)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cost)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -246,6 +246,7 @@ complete -c ipr -n "__fish_ipr_using_subcommand plan; and not __fish_seen_subcom
 complete -c ipr -n "__fish_ipr_using_subcommand plan; and not __fish_seen_subcommand_from analyze help" -f -a "analyze" -d 'Risk report of a Terraform plan: every resource change with its risk, data sources read, drift, terraform\'s summary line and the plan\'s risk'
 complete -c ipr -n "__fish_ipr_using_subcommand plan; and not __fish_seen_subcommand_from analyze help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ipr -n "__fish_ipr_using_subcommand plan; and __fish_seen_subcommand_from analyze" -l rollback-plan -d 'Text of the Rollback section of --format markdown' -r
+complete -c ipr -n "__fish_ipr_using_subcommand plan; and __fish_seen_subcommand_from analyze" -l cost -d 'Monthly cost of the plan, from infracost: the output of `infracost breakdown --path plan.json --format json --out-file infracost.json` (`-` for stdin). Shown as before → after with the change, in infracost\'s currency; the cost before is 0 when infracost had no baseline' -r -F
 complete -c ipr -n "__fish_ipr_using_subcommand plan; and __fish_seen_subcommand_from analyze" -s C -d 'Run as if ipr was started in PATH (like `git -C`)' -r -F
 complete -c ipr -n "__fish_ipr_using_subcommand plan; and __fish_seen_subcommand_from analyze" -l format -d 'Output format where the output is data (markdown: only `plan analyze`)' -r -f -a "table\t''
 json\t''
