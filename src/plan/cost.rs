@@ -15,9 +15,7 @@
 //! refused with [`Kind::Invalid`](crate::Kind::Invalid): a cost too low
 //! would let a request pass rules such as `monthlyCostIncreaseAbove`.
 
-use std::fmt;
-
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer};
 
 use crate::error::{Error, Result};
 
@@ -30,49 +28,9 @@ const DEFAULT_CURRENCY: &str = "USD";
 const HINT_INFRACOST: &str =
     "write it with `infracost breakdown --path plan.json --format json --out-file infracost.json`";
 
-/// The monthly cost before and after a change, in `currency`
-/// (`spec.plan.cost`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Cost {
-    pub monthly_before: f64,
-    pub monthly_after: f64,
-    /// ISO 4217 code, upper case: `USD`, `EUR`.
-    pub currency: String,
-}
+pub use crate::model::Cost;
 
-impl Cost {
-    /// How much more the change costs per month (negative when it saves).
-    pub fn increase(&self) -> f64 {
-        self.monthly_after - self.monthly_before
-    }
-}
-
-/// `120.45 → 230.10 USD/month (+109.65)`: amounts to the cent.
-impl fmt::Display for Cost {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} → {} {}/month ({})",
-            amount(self.monthly_before),
-            amount(self.monthly_after),
-            self.currency,
-            signed_amount(self.increase())
-        )
-    }
-}
-
-/// `1361.3075` as `1361.31`.
-pub(crate) fn amount(value: f64) -> String {
-    format!("{value:.2}")
-}
-
-/// `+109.65`, `-20.00`, `+0.00` (never `-0.00`).
-pub(crate) fn signed_amount(value: f64) -> String {
-    let cents = (value * 100.0).round();
-    let cents = if cents == 0.0 { 0.0 } else { cents };
-    format!("{:+.2}", cents / 100.0)
-}
+pub(crate) use crate::model::{amount, signed_amount};
 
 /// The top level of infracost's JSON output, as far as ipr reads it.
 #[derive(Deserialize)]
