@@ -19,8 +19,14 @@ _ipr() {
             ipr,approve)
                 cmd="ipr__subcmd__approve"
                 ;;
+            ipr,break-glass)
+                cmd="ipr__subcmd__break__subcmd__glass"
+                ;;
             ipr,cancel)
                 cmd="ipr__subcmd__cancel"
+                ;;
+            ipr,comment)
+                cmd="ipr__subcmd__comment"
                 ;;
             ipr,completions)
                 cmd="ipr__subcmd__completions"
@@ -46,6 +52,9 @@ _ipr() {
             ipr,import)
                 cmd="ipr__subcmd__import"
                 ;;
+            ipr,incident)
+                cmd="ipr__subcmd__incident"
+                ;;
             ipr,init)
                 cmd="ipr__subcmd__init"
                 ;;
@@ -66,6 +75,9 @@ _ipr() {
                 ;;
             ipr,policy)
                 cmd="ipr__subcmd__policy"
+                ;;
+            ipr,promote)
+                cmd="ipr__subcmd__promote"
                 ;;
             ipr,record)
                 cmd="ipr__subcmd__record"
@@ -97,11 +109,29 @@ _ipr() {
             ipr,waive)
                 cmd="ipr__subcmd__waive"
                 ;;
+            ipr__subcmd__break__subcmd__glass,confirm)
+                cmd="ipr__subcmd__break__subcmd__glass__subcmd__confirm"
+                ;;
+            ipr__subcmd__break__subcmd__glass,help)
+                cmd="ipr__subcmd__break__subcmd__glass__subcmd__help"
+                ;;
+            ipr__subcmd__break__subcmd__glass__subcmd__help,confirm)
+                cmd="ipr__subcmd__break__subcmd__glass__subcmd__help__subcmd__confirm"
+                ;;
+            ipr__subcmd__break__subcmd__glass__subcmd__help,help)
+                cmd="ipr__subcmd__break__subcmd__glass__subcmd__help__subcmd__help"
+                ;;
             ipr__subcmd__help,approve)
                 cmd="ipr__subcmd__help__subcmd__approve"
                 ;;
+            ipr__subcmd__help,break-glass)
+                cmd="ipr__subcmd__help__subcmd__break__subcmd__glass"
+                ;;
             ipr__subcmd__help,cancel)
                 cmd="ipr__subcmd__help__subcmd__cancel"
+                ;;
+            ipr__subcmd__help,comment)
+                cmd="ipr__subcmd__help__subcmd__comment"
                 ;;
             ipr__subcmd__help,completions)
                 cmd="ipr__subcmd__help__subcmd__completions"
@@ -127,6 +157,9 @@ _ipr() {
             ipr__subcmd__help,import)
                 cmd="ipr__subcmd__help__subcmd__import"
                 ;;
+            ipr__subcmd__help,incident)
+                cmd="ipr__subcmd__help__subcmd__incident"
+                ;;
             ipr__subcmd__help,init)
                 cmd="ipr__subcmd__help__subcmd__init"
                 ;;
@@ -147,6 +180,9 @@ _ipr() {
                 ;;
             ipr__subcmd__help,policy)
                 cmd="ipr__subcmd__help__subcmd__policy"
+                ;;
+            ipr__subcmd__help,promote)
+                cmd="ipr__subcmd__help__subcmd__promote"
                 ;;
             ipr__subcmd__help,record)
                 cmd="ipr__subcmd__help__subcmd__record"
@@ -177,6 +213,9 @@ _ipr() {
                 ;;
             ipr__subcmd__help,waive)
                 cmd="ipr__subcmd__help__subcmd__waive"
+                ;;
+            ipr__subcmd__help__subcmd__break__subcmd__glass,confirm)
+                cmd="ipr__subcmd__help__subcmd__break__subcmd__glass__subcmd__confirm"
                 ;;
             ipr__subcmd__help__subcmd__hooks,install)
                 cmd="ipr__subcmd__help__subcmd__hooks__subcmd__install"
@@ -254,7 +293,7 @@ _ipr() {
 
     case "${cmd}" in
         ipr)
-            opts="-C -q -h -V --format --no-input --quiet --help --version init create list show approve reject review cancel deploy record stats log sync plan policy drift notify serve token verify waive import hooks completions man demo help"
+            opts="-C -q -h -V --format --no-input --quiet --help --version init create list show approve reject review cancel comment promote deploy break-glass incident record stats log sync plan policy drift notify serve token verify waive import hooks completions man demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -305,6 +344,96 @@ _ipr() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ipr__subcmd__break__subcmd__glass)
+            opts="-C -q -h --format --no-input --quiet --help confirm help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json yaml markdown" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__break__subcmd__glass__subcmd__confirm)
+            opts="-C -q -h --runner --sign --push --format --no-input --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --runner)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json yaml markdown" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__break__subcmd__glass__subcmd__help)
+            opts="confirm help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__break__subcmd__glass__subcmd__help__subcmd__confirm)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__break__subcmd__glass__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ipr__subcmd__cancel)
             opts="-r -C -q -h --reason --sign --push --format --no-input --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -317,6 +446,36 @@ _ipr() {
                     return 0
                     ;;
                 -r)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json yaml markdown" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__comment)
+            opts="-m -C -q -h --message --sign --push --format --no-input --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --message)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -m)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -358,7 +517,7 @@ _ipr() {
             return 0
             ;;
         ipr__subcmd__create)
-            opts="-f -C -q -h --file --type --name --version --tenant --source-env --target-env --justification --release-notes --impact --rollback-plan --scheduled --staging-tests-passed --security-scan-passed --performance-tests-passed --evidence-url --plan --plan-file --sign --push --format --no-input --quiet --help"
+            opts="-f -C -q -h --file --type --name --version --tenant --source-env --target-env --justification --release-notes --impact --rollback-plan --scheduled --staging-tests-passed --security-scan-passed --performance-tests-passed --evidence-url --plan --plan-file --cost --sign --push --format --no-input --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -428,6 +587,10 @@ _ipr() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --cost)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 -C)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -474,7 +637,7 @@ _ipr() {
             return 0
             ;;
         ipr__subcmd__deploy)
-            opts="-C -q -h --runner --dry-run --no-wait --break-glass --reason --sign --push --format --no-input --quiet --help"
+            opts="-C -q -h --due --runner --dry-run --no-wait --break-glass --reason --sign --push --format --no-input --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -566,7 +729,7 @@ _ipr() {
             return 0
             ;;
         ipr__subcmd__help)
-            opts="init create list show approve reject review cancel deploy record stats log sync plan policy drift notify serve token verify waive import hooks completions man demo help"
+            opts="init create list show approve reject review cancel comment promote deploy break-glass incident record stats log sync plan policy drift notify serve token verify waive import hooks completions man demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -593,7 +756,49 @@ _ipr() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ipr__subcmd__help__subcmd__break__subcmd__glass)
+            opts="confirm"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__help__subcmd__break__subcmd__glass__subcmd__confirm)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ipr__subcmd__help__subcmd__cancel)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__help__subcmd__comment)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -747,6 +952,20 @@ _ipr() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ipr__subcmd__help__subcmd__incident)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ipr__subcmd__help__subcmd__init)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -862,6 +1081,20 @@ _ipr() {
         ipr__subcmd__help__subcmd__policy__subcmd__test)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__help__subcmd__promote)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1156,6 +1389,32 @@ _ipr() {
                 return 0
             fi
             case "${prev}" in
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json yaml markdown" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__incident)
+            opts="-C -q -h --report --sign --push --format --no-input --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --report)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 -C)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1482,6 +1741,32 @@ _ipr() {
                 return 0
             fi
             case "${prev}" in
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json yaml markdown" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipr__subcmd__promote)
+            opts="-C -q -h --to --sign --push --format --no-input --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 -C)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

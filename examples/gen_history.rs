@@ -52,6 +52,7 @@ fn spec(n: u32, impact: Impact) -> Spec {
             test_evidence_url: url::Url::parse(&format!("https://ci.example.com/p/{n}")).unwrap(),
         },
         plan: None,
+        promoted_from: None,
     }
 }
 

@@ -221,20 +221,106 @@ pub fn create_gated(
         snap.trust.check_any()?;
         // An ID no commit ever used and no file holds: nothing is overwritten.
         let id = snap.trust.next_id(store, snap.now.year())?;
-        let mut ticket = workflow::create(
-            spec.clone(),
-            id,
-            tenant,
-            &snap.actor.email,
-            &snap.config,
-            snap.now,
-        )?;
+        let mut spec = spec.clone();
+        let before = staged_predecessor(store, snap, &mut spec)?;
+        let mut ticket =
+            workflow::create(spec, id, tenant, &snap.actor.email, &snap.config, snap.now)?;
+        workflow::check_staged(&ticket.spec, &snap.config, before.as_ref())?;
         gate(store, snap, &mut ticket)?;
         Ok(Planned {
             ticket,
             verb: "create",
         })
     })
+}
+
+/// The deployed request a new one is staged after (SPEC §4a,
+/// `approvals.requireStaged`): the one `spec.promotedFrom` names, or else
+/// the latest deployment of the same target name and version to the
+/// previous environment, which `spec.promotedFrom` then records.
+fn staged_predecessor(store: &Store, snap: &Snapshot, spec: &mut Spec) -> Result<Option<Ticket>> {
+    if let Some(id) = spec.promoted_from {
+        return match store.ticket(snap.head, id) {
+            Ok(t) => Ok(Some(t)),
+            Err(e) if e.kind() == crate::error::Kind::NotFound => Err(Error::not_found(format!(
+                "spec.promotedFrom: {id} does not exist on this branch"
+            ))),
+            Err(e) => Err(e),
+        };
+    }
+    let Some(env) =
+        crate::approvals::previous_environment(&snap.config, &spec.target.target_environment)
+    else {
+        return Ok(None);
+    };
+    let mut found: Option<Ticket> = None;
+    for file in store.ticket_files(snap.head)? {
+        let Ok(t) = Ticket::from_yaml(&file.bytes, &file.path) else {
+            continue;
+        };
+        let target = &t.spec.target;
+        if t.status.state == crate::model::State::Deployed
+            && target.name == spec.target.name
+            && target.version == spec.target.version
+            && target.target_environment == env
+            && snap.trust.check_ticket(t.id()).is_ok()
+        {
+            found = Some(t);
+        }
+    }
+    if let Some(t) = &found {
+        spec.promoted_from = Some(t.id());
+    }
+    Ok(found)
+}
+
+/// `ipr promote`: file the next-stage request for a deployed one: the same
+/// target, tenant and request text, from its environment to `to`, with
+/// `spec.promotedFrom` naming it (SPEC §4a).
+pub fn promote(
+    store: &Store,
+    session: &Session,
+    from: RequestId,
+    to: &str,
+    options: Options,
+) -> Result<Done> {
+    let to = crate::model::normalize_environment(to);
+    let (spec, tenant) = {
+        let _lock = store.lock()?;
+        let snap = snapshot(store, session)?;
+        snap.trust.check_ticket(from)?;
+        let before = store.ticket(snap.head, from)?;
+        crate::policy::check(
+            &snap.config,
+            &snap.actor.email,
+            crate::policy::Capability::View,
+            &before,
+        )?;
+        if before.status.state != crate::model::State::Deployed {
+            return Err(Error::conflict(format!(
+                "cannot promote {from}: it is {} (only deployed requests can be promoted)",
+                before.status.state
+            )));
+        }
+        if before.spec.target.kind == crate::model::TargetType::Terraform {
+            return Err(Error::invalid(format!(
+                "{from} is a terraform request: its plan was made for {}; file a new plan for {to} with `ipr create --plan`",
+                before.spec.target.target_environment
+            )));
+        }
+        if before.spec.target.target_environment == to {
+            return Err(Error::invalid(format!(
+                "{from} is already deployed to {to}; promote it to the next environment"
+            )));
+        }
+        let mut spec = before.spec.clone();
+        spec.target.source_environment = before.spec.target.target_environment.clone();
+        spec.target.target_environment = to.clone();
+        spec.request.scheduled_date = None;
+        spec.promoted_from = Some(from);
+        (spec, before.metadata.tenant.clone())
+    };
+    create(store, session, spec, &tenant, options)
 }
 
 /// Apply one transition to the request `id` and commit it.

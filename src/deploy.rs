@@ -41,6 +41,13 @@ pub enum Deployed {
     Started(Done),
     /// The runner finished; the ticket is `deployed` or `failed`.
     Finished(Done),
+    /// A break-glass deploy was opened or agreed to, and waits for more
+    /// admins (`breakGlass.admins`): `agreed` of `needed` so far.
+    Held {
+        done: Done,
+        agreed: u32,
+        needed: u32,
+    },
 }
 
 /// Deploy `id`, or resume watching its job if it is already `deploying`.
@@ -67,6 +74,26 @@ pub fn deploy(
     if ticket.status.state == State::Deploying {
         drop(lock);
         return resume(store, session, &ticket, options, notifier, &root);
+    }
+    // Two-person break glass: the first admin opens it, and the deploy
+    // waits until enough admins agreed (`ipr break-glass confirm`).
+    if let Some(reason) = &options.break_glass {
+        let needed = crate::approvals::break_glass_admins(&snap.config);
+        let agreed = crate::approvals::break_glass_agreement(&ticket)
+            .filter(|(opened, _)| opened.comment.as_deref() == Some(reason.trim()))
+            .map(|(_, agreed)| agreed.len() as u32)
+            .unwrap_or(0);
+        if needed > 1 && agreed < needed && !options.dry_run {
+            let open = Transition::BreakGlass {
+                reason: reason.clone(),
+            };
+            let done = action::transition_locked(store, session, id, &open, options.commit)?;
+            return Ok(Deployed::Held {
+                done,
+                agreed: 1,
+                needed,
+            });
+        }
     }
 
     let name = runner::choose(&snap.config, &ticket, options.runner.as_deref());
@@ -159,6 +186,93 @@ pub fn deploy(
         options,
         notifier,
     )
+}
+
+/// `ipr break-glass confirm`: agree to the open break-glass deploy of
+/// `id`; the admin whose agreement completes `breakGlass.admins` deploys.
+pub fn confirm_break_glass(
+    store: &Store,
+    session: &Session,
+    id: RequestId,
+    options: &DeployOptions,
+    notifier: &dyn Notifier,
+) -> Result<Deployed> {
+    let done = action::transition(
+        store,
+        session,
+        id,
+        &Transition::ConfirmBreakGlass,
+        options.commit,
+    )?;
+    let needed = crate::approvals::break_glass_admins(&done.config);
+    let Some((opened, agreed)) = crate::approvals::break_glass_agreement(&done.ticket) else {
+        return Err(Error::other(format!(
+            "{id}: the break-glass request vanished"
+        )));
+    };
+    let agreed_n = agreed.len() as u32;
+    if agreed_n < needed {
+        return Ok(Deployed::Held {
+            done,
+            agreed: agreed_n,
+            needed,
+        });
+    }
+    let reason = opened.comment.clone();
+    notifier.landed(store, &done.landed);
+    let options = DeployOptions {
+        break_glass: reason,
+        ..options.clone()
+    };
+    deploy(store, session, id, &options, notifier)
+}
+
+/// `deploy.autoDeploy`: the approval that made the request `approved`
+/// deploys it at once, as the approver (the seed's "approval triggers
+/// AWX"). `None` when it does not apply: auto-deploy is off, the request
+/// is still pending, or a wait timer holds it (then `ipr deploy --due`
+/// deploys it once the wait has passed).
+pub fn auto_deploy(
+    store: &Store,
+    session: &Session,
+    approved: &Done,
+    options: &DeployOptions,
+    notifier: &dyn Notifier,
+) -> Option<Result<Deployed>> {
+    let t = &approved.ticket;
+    if !approved.config.deploy.auto_deploy || t.status.state != State::Approved {
+        return None;
+    }
+    if crate::approvals::wait_until(&approved.config, t).is_some_and(|until| session.now() < until)
+    {
+        return None;
+    }
+    Some(deploy(store, session, t.id(), options, notifier))
+}
+
+/// The approved requests `session`'s actor may deploy now: every gate of
+/// a deploy passes, the wait timer and the schedule included (`ipr deploy
+/// --due`, for cron or the server). Failed ones are left to a person.
+pub fn due(store: &Store, session: &Session) -> Result<Vec<RequestId>> {
+    let snap = action::snapshot(store, session)?;
+    let mut out = Vec::new();
+    for file in store.ticket_files(snap.head)? {
+        let Ok(t) = Ticket::from_yaml(&file.bytes, &file.path) else {
+            continue;
+        };
+        if t.status.state != State::Approved || snap.trust.check_ticket(t.id()).is_err() {
+            continue;
+        }
+        let probe = Transition::StartDeploy {
+            runner: String::new(),
+            job_id: None,
+            break_glass: None,
+        };
+        if workflow::apply(&t, &probe, &snap.actor.email, &snap.config, snap.now).is_ok() {
+            out.push(t.id());
+        }
+    }
+    Ok(out)
 }
 
 /// Where a runner's output goes: the session's output, scrubbed of the

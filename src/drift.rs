@@ -123,6 +123,7 @@ pub fn request_spec(req: &DriftRequest, plan: &PlanInput) -> Spec {
         },
         pre_checks: req.pre_checks.clone(),
         plan: Some(plan.plan_ref()),
+        promoted_from: None,
     }
 }
 

@@ -94,6 +94,13 @@ pub enum Refusal {
     IllegalTransition,
     /// A rejection without a reason long enough.
     RejectReason,
+    /// A deploy before `approvals.waitTimer` has passed.
+    WaitTimer,
+    /// A break-glass step without the admins `breakGlass.admins` asks for.
+    BreakGlass,
+    /// A request whose target is not deployed in the previous environment
+    /// (`approvals.requireStaged`).
+    NotStaged,
 }
 
 /// A `deny` or `warn` message of `.ipr/policies` and the policy file(s) of

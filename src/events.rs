@@ -69,18 +69,18 @@ pub fn of_commit(store: &Store, commit: Oid) -> Result<Vec<Event>> {
         return Ok(Vec::new());
     }
     Ok((before..history.len())
-        .map(|index| {
+        .filter_map(|index| {
             let entry = &history[index];
-            Event {
+            Some(Event {
                 id: format!("{commit}.{index}"),
-                kind: EventKind::of(entry.action),
+                kind: EventKind::of(entry.action)?,
                 request,
                 commit,
                 actor: entry.by.clone(),
                 time: entry.at,
                 ticket: ticket.clone(),
                 index,
-            }
+            })
         })
         .collect())
 }

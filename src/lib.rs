@@ -5,6 +5,7 @@
 //! are the data every layer shares.
 
 pub mod action;
+pub mod approvals;
 pub mod cli;
 pub mod config;
 pub mod deploy;

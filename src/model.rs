@@ -236,6 +236,10 @@ string_enum!(
         Deploying = "deploying",
         Deployed = "deployed",
         Failed = "failed",
+        Commented = "commented",
+        BreakGlass = "break-glass",
+        BreakGlassConfirmed = "break-glass-confirmed",
+        Incident = "incident",
     }
 );
 
@@ -247,6 +251,7 @@ pub enum EventKind {
     RequestApproved,
     RequestRejected,
     RequestCancelled,
+    RequestCommented,
     DeploymentStarted,
     DeploymentSucceeded,
     DeploymentFailed,
@@ -258,6 +263,7 @@ impl EventKind {
         EventKind::RequestApproved,
         EventKind::RequestRejected,
         EventKind::RequestCancelled,
+        EventKind::RequestCommented,
         EventKind::DeploymentStarted,
         EventKind::DeploymentSucceeded,
         EventKind::DeploymentFailed,
@@ -269,23 +275,27 @@ impl EventKind {
             EventKind::RequestApproved => "request-approved",
             EventKind::RequestRejected => "request-rejected",
             EventKind::RequestCancelled => "request-cancelled",
+            EventKind::RequestCommented => "request-commented",
             EventKind::DeploymentStarted => "deployment-started",
             EventKind::DeploymentSucceeded => "deployment-succeeded",
             EventKind::DeploymentFailed => "deployment-failed",
         }
     }
 
-    /// The event a history entry of this action is.
-    pub fn of(action: Action) -> EventKind {
-        match action {
+    /// The event a history entry of this action is; break-glass
+    /// agreements and incident reports are history, not events.
+    pub fn of(action: Action) -> Option<EventKind> {
+        Some(match action {
             Action::Created => EventKind::RequestCreated,
             Action::Approved => EventKind::RequestApproved,
             Action::Rejected => EventKind::RequestRejected,
             Action::Cancelled => EventKind::RequestCancelled,
+            Action::Commented => EventKind::RequestCommented,
             Action::Deploying => EventKind::DeploymentStarted,
             Action::Deployed => EventKind::DeploymentSucceeded,
             Action::Failed => EventKind::DeploymentFailed,
-        }
+            Action::BreakGlass | Action::BreakGlassConfirmed | Action::Incident => return None,
+        })
     }
 }
 
@@ -346,6 +356,10 @@ pub struct Spec {
     /// Only for `terraform` targets (SPEC §8).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan: Option<PlanRef>,
+    /// The deployed request this one promotes to the next environment
+    /// (`ipr promote`, SPEC §4a).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promoted_from: Option<RequestId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -393,6 +407,13 @@ pub struct PlanRef {
     /// `warn` messages of `.ipr/policies` when the request was created.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Resource types the plan changes (not no-ops), sorted: what
+    /// `approvals.rules[].when.planTypes` matches.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resource_types: Vec<String>,
+    /// The monthly cost before and after, from infracost (`--cost`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<Cost>,
 }
 
 /// The monthly cost before and after a change, in `currency`
@@ -426,7 +447,6 @@ impl fmt::Display for Cost {
         )
     }
 }
-
 
 /// `1361.3075` as `1361.31`.
 pub(crate) fn amount(value: f64) -> String {
@@ -476,6 +496,9 @@ pub struct HistoryEntry {
     /// Reason given with `--break-glass` to deploy inside a freeze.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub break_glass: Option<String>,
+    /// The incident report an `incident` entry records (an http(s) URL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<String>,
 }
 
 impl Status {
@@ -507,6 +530,7 @@ impl HistoryEntry {
             deployment_id: None,
             error: None,
             break_glass: None,
+            report: None,
         }
     }
 }

@@ -693,6 +693,7 @@ pub fn audience(config: &Config, event: &Event, ops: &[String]) -> Vec<String> {
             .collect(),
         EventKind::RequestApproved | EventKind::RequestRejected => vec![requester],
         EventKind::RequestCancelled
+        | EventKind::RequestCommented
         | EventKind::DeploymentStarted
         | EventKind::DeploymentSucceeded => std::iter::once(requester).chain(approvers()).collect(),
         EventKind::DeploymentFailed => std::iter::once(requester)

@@ -37,6 +37,8 @@ pub struct PlanInput {
     pub json: Vec<u8>,
     pub report: PlanReport,
     pub file_sha256: Option<String>,
+    /// Its monthly cost, from infracost (`--cost`).
+    pub cost: Option<plan::Cost>,
 }
 
 impl PlanInput {
@@ -64,6 +66,7 @@ impl PlanInput {
             ));
         }
         Ok(PlanInput {
+            cost: None,
             json,
             report,
             file_sha256,
@@ -74,6 +77,7 @@ impl PlanInput {
     pub fn plan_ref(&self) -> PlanRef {
         let mut r = plan::plan_ref(&self.json, None, &self.report);
         r.file_sha256 = self.file_sha256.clone();
+        r.cost = self.cost.clone();
         r
     }
 }

@@ -71,6 +71,17 @@ pub fn check_create(config: &Config, actor: &str, tenant: &str) -> Result<()> {
 
 /// May `actor` do `cap` on an existing request?
 pub fn check(config: &Config, actor: &str, cap: Capability, ticket: &Ticket) -> Result<()> {
+    // A member of a group that one of the request's rules requires views
+    // and reviews it, with or without a tenant role (SPEC §4a).
+    if matches!(cap, Capability::Review | Capability::View)
+        && crate::approvals::group_reviewer(config, ticket, actor)
+    {
+        return if cap == Capability::Review {
+            check_reviewer(actor, ticket)
+        } else {
+            Ok(())
+        };
+    }
     let user = known(config, actor)?;
     let tenant = ticket.metadata.tenant.as_str();
     let own = crate::model::same_email(&ticket.metadata.created_by, actor);
@@ -96,23 +107,30 @@ pub fn check(config: &Config, actor: &str, cap: Capability, ticket: &Ticket) -> 
         return Err(denied(actor, user.role, cap, &why));
     }
     if cap == Capability::Review {
-        if own {
-            return Err(Error::permission(format!(
-                "{actor} created {id} and may not review it (no self-approval)"
-            ))
-            .with_hint("ask another tenant admin or an admin to review it")
-            .with_refusal(Refusal::SelfApproval));
-        }
-        if ticket
-            .approvers()
-            .iter()
-            .any(|a| crate::model::same_email(a, actor))
-        {
-            return Err(Error::permission(format!(
-                "{actor} has already approved {id} (one approval per person)"
-            ))
-            .with_refusal(Refusal::DuplicateApproval));
-        }
+        return check_reviewer(actor, ticket);
+    }
+    Ok(())
+}
+
+/// No self-approval, one approval per person.
+fn check_reviewer(actor: &str, ticket: &Ticket) -> Result<()> {
+    let id = ticket.id();
+    if crate::model::same_email(&ticket.metadata.created_by, actor) {
+        return Err(Error::permission(format!(
+            "{actor} created {id} and may not review it (no self-approval)"
+        ))
+        .with_hint("ask another tenant admin or an admin to review it")
+        .with_refusal(Refusal::SelfApproval));
+    }
+    if ticket
+        .approvers()
+        .iter()
+        .any(|a| crate::model::same_email(a, actor))
+    {
+        return Err(Error::permission(format!(
+            "{actor} has already approved {id} (one approval per person)"
+        ))
+        .with_refusal(Refusal::DuplicateApproval));
     }
     Ok(())
 }
@@ -122,11 +140,10 @@ pub fn can_view(config: &Config, actor: &str, ticket: &Ticket) -> bool {
     check(config, actor, Capability::View, ticket).is_ok()
 }
 
-/// Approvals the request needs before it is `approved`.
+/// The quorum: distinct approvals the request needs before it is
+/// `approved` (besides the group rules of [`crate::approvals::needs`]).
 pub fn required_approvals(config: &Config, ticket: &Ticket) -> u32 {
-    config
-        .approvals
-        .required(ticket.spec.request.impact_assessment)
+    crate::approvals::quorum(config, ticket)
 }
 
 /// Changing `.ipr/` is an admin action.

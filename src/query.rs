@@ -313,3 +313,24 @@ fn mentions(t: &Ticket, text: &str) -> bool {
     .iter()
     .any(|field| field.to_lowercase().contains(&text))
 }
+
+/// A request in a review queue, with what it still needs (`ipr list
+/// --pending` and the server's `/pending`): the ticket's own keys, and
+/// `needs`.
+#[derive(Debug, Serialize)]
+pub struct Queued<'t> {
+    #[serde(flatten)]
+    pub ticket: &'t Ticket,
+    pub needs: crate::approvals::Needs,
+}
+
+/// `tickets` with what each still needs under `config`.
+pub fn queued<'t>(config: &Config, tickets: &'t [Ticket]) -> Vec<Queued<'t>> {
+    tickets
+        .iter()
+        .map(|ticket| Queued {
+            ticket,
+            needs: crate::approvals::needs(config, ticket),
+        })
+        .collect()
+}

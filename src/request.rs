@@ -54,6 +54,7 @@ impl NewRequest {
             request: self.request.clone(),
             pre_checks: self.pre_checks.clone(),
             plan: None,
+            promoted_from: None,
         }
     }
 }

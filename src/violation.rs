@@ -61,6 +61,12 @@ rules! {
     IdNotNext = "id-not-next": "a new request's ID is not the next free one of its year (IDs are never reused or skipped)",
     CommitterMismatch = "committer-mismatch": "a transition commit was committed by someone other than its author",
     ImportNotAdmin = "import-not-admin": "tickets were imported (`Ipr-Action: import`) by someone who is not an admin",
+    GroupApproval = "group-approval": "the request became approved without the approvals a rule of approvals.rules requires from its group",
+    AutoApprove = "auto-approve": "a request was approved at create by `system` although no rule in force allowed it (approvals.autoApprove, or a quorum of 0)",
+    WaitTimer = "wait-timer": "a deploy started before approvals.waitTimer had passed since the request was approved",
+    BreakGlass = "break-glass": "a break-glass step without the distinct admins breakGlass.admins asks for, or by someone who is not an admin",
+    NotStaged = "not-staged": "approvals.requireStaged, and the request's target was not deployed in the previous environment (spec.promotedFrom)",
+    IncidentOverdue = "incident-overdue": "a warning, not a violation: the incident report of a break-glass deploy is later than breakGlass.incidentWithin",
 }
 
 impl std::fmt::Display for Rule {

@@ -6,8 +6,10 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::approvals;
 use crate::config::Config;
 use crate::error::{Error, Problem, Remedy, Result};
+use crate::model::same_email;
 use crate::model::{
     has_credentials, is_environment_name, is_invisible, spec_digest, visible_len, Action,
     HistoryEntry, Metadata, RequestId, Spec, State, Status, TargetType, Ticket, KIND,
@@ -46,6 +48,21 @@ pub enum Transition {
         job_id: Option<String>,
         error: String,
     },
+    /// A comment: no state change (SPEC §4a).
+    Comment {
+        message: String,
+    },
+    /// An admin opens a break-glass deploy that `breakGlass.admins`
+    /// admins must agree to.
+    BreakGlass {
+        reason: String,
+    },
+    /// Another admin agrees to the open break-glass deploy.
+    ConfirmBreakGlass,
+    /// The incident report after a break-glass deploy.
+    Incident {
+        report: String,
+    },
 }
 
 impl Transition {
@@ -58,6 +75,10 @@ impl Transition {
             Transition::StartDeploy { .. } => Action::Deploying,
             Transition::Succeed { .. } => Action::Deployed,
             Transition::Fail { .. } => Action::Failed,
+            Transition::Comment { .. } => Action::Commented,
+            Transition::BreakGlass { .. } => Action::BreakGlass,
+            Transition::ConfirmBreakGlass => Action::BreakGlassConfirmed,
+            Transition::Incident { .. } => Action::Incident,
         }
     }
 
@@ -88,6 +109,16 @@ impl Transition {
                 job_id: entry.job_id.clone(),
                 error: entry.error.clone().unwrap_or_default(),
             },
+            Action::Commented => Transition::Comment {
+                message: entry.comment.clone().unwrap_or_default(),
+            },
+            Action::BreakGlass => Transition::BreakGlass {
+                reason: entry.comment.clone().unwrap_or_default(),
+            },
+            Action::BreakGlassConfirmed => Transition::ConfirmBreakGlass,
+            Action::Incident => Transition::Incident {
+                report: entry.report.clone().unwrap_or_default(),
+            },
         })
     }
 
@@ -100,6 +131,10 @@ impl Transition {
             Transition::StartDeploy { .. } => "deploy",
             Transition::Succeed { .. } => "deployed",
             Transition::Fail { .. } => "failed",
+            Transition::Comment { .. } => "comment",
+            Transition::BreakGlass { .. } => "break-glass",
+            Transition::ConfirmBreakGlass => "confirm break-glass",
+            Transition::Incident { .. } => "incident",
         }
     }
 
@@ -107,6 +142,7 @@ impl Transition {
         match self {
             Transition::Approve { .. } | Transition::Reject { .. } => Capability::Review,
             Transition::Cancel { .. } => Capability::Cancel,
+            Transition::Comment { .. } => Capability::View,
             _ => Capability::Deploy,
         }
     }
@@ -118,6 +154,11 @@ impl Transition {
             Transition::Cancel { .. } => &[State::Pending, State::Approved],
             Transition::StartDeploy { .. } => &[State::Approved, State::Failed],
             Transition::Succeed { .. } | Transition::Fail { .. } => &[State::Deploying],
+            Transition::Comment { .. } => State::ALL,
+            Transition::BreakGlass { .. } | Transition::ConfirmBreakGlass => {
+                &[State::Approved, State::Failed]
+            }
+            Transition::Incident { .. } => &[State::Deploying, State::Deployed, State::Failed],
         }
     }
 }
@@ -133,7 +174,7 @@ pub fn create(
 ) -> Result<Ticket> {
     validate_new(&spec, tenant, config)?;
     policy::check_create(config, actor, tenant)?;
-    Ok(Ticket {
+    let mut ticket = Ticket {
         api_version: config.api_version.clone(),
         kind: KIND.to_string(),
         metadata: Metadata {
@@ -144,7 +185,53 @@ pub fn create(
         },
         spec,
         status: Status::created(now, actor),
-    })
+    };
+    if let Some(why) = approvals::auto_approval(config, &ticket) {
+        let mut entry = HistoryEntry::new(Action::Approved, now, approvals::SYSTEM);
+        entry.comment = Some(why);
+        entry.digest = Some(spec_digest(&ticket.spec));
+        let status = &mut ticket.status;
+        status.history.push(entry);
+        status.state = State::Approved;
+        status.approved_by = Some(approvals::SYSTEM.to_string());
+        status.approved_at = Some(now);
+    }
+    Ok(ticket)
+}
+
+/// With `approvals.requireStaged`, a request for an environment needs its
+/// target (name and version) deployed in the environment listed before
+/// it: `before` is the request it names in `spec.promotedFrom`, as the
+/// branch holds it (SPEC §4a).
+pub fn check_staged(spec: &Spec, config: &Config, before: Option<&Ticket>) -> Result<()> {
+    let t = &spec.target;
+    let Some(env) = approvals::previous_environment(config, &t.target_environment) else {
+        return Ok(());
+    };
+    let probe = |b: &Ticket| {
+        b.status.state == State::Deployed
+            && b.spec.target.name == t.name
+            && b.spec.target.version == t.version
+            && b.spec.target.target_environment == env
+    };
+    match (before, spec.promoted_from) {
+        (Some(b), Some(id)) if b.id() == id && probe(b) => Ok(()),
+        (_, from) => Err(Error::conflict(format!(
+            "{} {} must be deployed to {env} before it can go to {}{} (approvals.requireStaged)",
+            t.name,
+            t.version,
+            t.target_environment,
+            match from {
+                Some(id) => format!("; {id} is not that deployment"),
+                None => String::new(),
+            }
+        ))
+        .with_hint(format!(
+            "deploy it to {env} first, then `ipr promote ID --to {}` files this request",
+            t.target_environment
+        ))
+        .with_refusal(Refusal::NotStaged)),
+    }
 }
 
 /// Check what `ipr create` requires of a new request. Every problem is
@@ -315,8 +402,12 @@ pub fn apply(
         Transition::Approve { comment } => {
             entry.comment = non_empty(comment);
             entry.digest = Some(spec_digest(&ticket.spec));
-            let have = ticket.approvers().len() as u32 + 1;
-            if have >= policy::required_approvals(config, ticket) {
+            // The quorum and every matching group rule, counting this one.
+            status.history.push(entry.clone());
+            let met = approvals::needs(config, &next).met();
+            let status = &mut next.status;
+            status.history.pop();
+            if met {
                 status.state = State::Approved;
                 status.approved_by = Some(actor.to_string());
                 status.approved_at = Some(now);
@@ -366,7 +457,74 @@ pub fn apply(
             entry.error = Some(error.clone());
             status.state = State::Failed;
         }
+        Transition::Comment { message } => {
+            let message = message.trim();
+            if crate::model::visible_len(message) == 0 {
+                return Err(Error::invalid("a comment needs a message"));
+            }
+            entry.comment = Some(message.to_string());
+        }
+        Transition::BreakGlass { reason } => {
+            policy::check_admin(config, actor).map_err(|_| {
+                Error::permission(format!("{actor} may not break glass: only admins may"))
+                    .with_refusal(Refusal::BreakGlass)
+            })?;
+            if crate::model::visible_len(reason) == 0 {
+                return Err(Error::invalid("--break-glass needs a --reason"));
+            }
+            entry.comment = Some(reason.trim().to_string());
+        }
+        Transition::ConfirmBreakGlass => {
+            policy::check_admin(config, actor).map_err(|_| {
+                Error::permission(format!(
+                    "{actor} may not confirm a break-glass deploy: only admins may"
+                ))
+                .with_refusal(Refusal::BreakGlass)
+            })?;
+            match approvals::break_glass_agreement(ticket) {
+                None => {
+                    return Err(Error::conflict(format!(
+                        "{id} has no open break-glass request to confirm"
+                    ))
+                    .with_hint(format!(
+                        "an admin opens one with `ipr deploy {id} --break-glass --reason \"why\"`"
+                    )))
+                }
+                Some((_, agreed)) if agreed.iter().any(|a| same_email(a, actor)) => {
+                    return Err(Error::permission(format!(
+                        "{actor} has already agreed to break glass on {id}; another admin must confirm"
+                    ))
+                    .with_refusal(Refusal::BreakGlass))
+                }
+                Some(_) => {}
+            }
+        }
+        Transition::Incident { report } => {
+            let url = url::Url::parse(report.trim()).map_err(|_| {
+                Error::invalid(format!(
+                    "the incident report must be an http(s) URL, not `{}`",
+                    report.escape_debug()
+                ))
+            })?;
+            if !matches!(url.scheme(), "http" | "https") || has_credentials(&url) {
+                return Err(Error::invalid(
+                    "the incident report must be an http(s) URL without a user name or password",
+                ));
+            }
+            if !ticket
+                .status
+                .history
+                .iter()
+                .any(|e| e.action == Action::Deploying && e.break_glass.is_some())
+            {
+                return Err(Error::conflict(format!(
+                    "{id} was never deployed by breaking glass; it has no incident to report"
+                )));
+            }
+            entry.report = Some(url.to_string());
+        }
     }
+    let status = &mut next.status;
     status.history.push(entry);
     Ok(next)
 }
@@ -424,7 +582,9 @@ pub fn check_deployable(
     }
     let live = live.len() as u32;
     let need = policy::required_approvals(config, ticket);
-    if live < need {
+    // An approval at create by `system` was allowed by the rule in force
+    // then (verify replays it); it stands for the whole quorum.
+    if live < need && !approvals::auto_approved(ticket) {
         let why = match &config.approvals.expire_after {
             Some(e) if max_age.is_some() => format!(" younger than approvals.expireAfter ({e})"),
             _ => String::new(),
@@ -438,6 +598,41 @@ pub fn check_deployable(
         } else {
             "approvals lapsed; cancel it and file the request again for a fresh review".to_string()
         }));
+    }
+    // Two-person break glass: the admins who agreed to the open request.
+    let needed_admins = approvals::break_glass_admins(config);
+    if let (Some(reason), true) = (break_glass, needed_admins > 1) {
+        let agreed = match approvals::break_glass_agreement(ticket) {
+            Some((opened, agreed)) if opened.comment.as_deref() == Some(reason.trim()) => agreed,
+            _ => Vec::new(),
+        };
+        let eligible = agreed
+            .iter()
+            .filter(|a| policy::check_admin(config, a).is_ok())
+            .count() as u32;
+        if eligible < needed_admins || !agreed.iter().any(|a| same_email(a, actor)) {
+            return Err(Error::permission(format!(
+                "a break-glass deploy of {id} needs {needed_admins} distinct admins to agree (breakGlass.admins); {eligible} agreed"
+            ))
+            .with_hint(format!(
+                "`ipr deploy {id} --break-glass --reason \"why\"` opens it; other admins run `ipr break-glass confirm {id}`"
+            ))
+            .with_refusal(Refusal::BreakGlass));
+        }
+    }
+    if break_glass.is_none() {
+        if let Some(until) = approvals::wait_until(config, ticket) {
+            if now < until {
+                return Err(Error::conflict(format!(
+                    "{id} waits until {} before it can be deployed (approvals.waitTimer {} after its approval at {})",
+                    until.to_rfc3339(),
+                    config.approvals.wait_timer.as_ref().map(|w| w.to_string()).unwrap_or_default(),
+                    ticket.status.approved_at.map(|a| a.to_rfc3339()).unwrap_or_default(),
+                ))
+                .with_hint(format!("deploy after then (`ipr deploy --due` deploys every request whose wait has passed); `ipr cancel {id}` stops it"))
+                .with_refusal(Refusal::WaitTimer));
+            }
+        }
     }
     let env = &crate::model::normalize_environment(&ticket.spec.target.target_environment);
     let freeze = config.freezes.iter().find(|f| {
@@ -478,6 +673,9 @@ fn past(t: &Transition) -> &'static str {
         Transition::Cancel { .. } => "cancelled",
         Transition::StartDeploy { .. } => "deployed",
         Transition::Succeed { .. } | Transition::Fail { .. } => "finished",
+        Transition::Comment { .. } => "commented",
+        Transition::BreakGlass { .. } | Transition::ConfirmBreakGlass => "broken into",
+        Transition::Incident { .. } => "reported on",
     }
 }
 
@@ -541,6 +739,7 @@ mod tests {
                 test_evidence_url: "https://ci.example.com/1".parse().unwrap(),
             },
             plan: None,
+            promoted_from: None,
         };
         let mut t = create(spec, RequestId::new(2026, 1), "t", DEV, &config(), now()).unwrap();
         if state != State::Pending {

@@ -1,6 +1,7 @@
 //! `ipr approve`.
 
 use crate::action;
+use crate::deploy::{self, DeployOptions};
 use crate::error::Result;
 use crate::workflow::Transition;
 
@@ -8,11 +9,16 @@ use super::Ctx;
 
 /// Approve a pending request.
 ///
-/// Tenant admins approve requests of their tenants, admins any request;
-/// nobody approves their own request, and each person approves once. The
-/// request becomes `approved` when it has the approvals its impact needs
-/// (approvals.default / approvals.impact in .ipr/config.yaml). Each
-/// approval records the digest of the spec it approved.
+/// Tenant admins approve requests of their tenants, admins any request,
+/// and members of a group (`groups:`) the requests whose rules require
+/// their group; nobody approves their own request, and each person
+/// approves once. The request becomes `approved` when it has its quorum
+/// (the largest of approvals.environments and approvals.impact, else
+/// approvals.default) and every matching rule of approvals.rules has its
+/// group's approvals ("needs 1 of dba"); an approval by a group member
+/// counts toward both. Each approval records the digest of the spec it
+/// approved. With deploy.autoDeploy, the approval that completes it
+/// deploys at once (unless approvals.waitTimer holds it).
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The request, e.g. PR-2026-0042.
@@ -33,6 +39,29 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let t = Transition::Approve {
         comment: args.comment,
     };
-    let done = action::transition(&store, &session, id, &t, args.commit.options(ctx))?;
-    super::show::report(ctx, &done)
+    let options = args.commit.options(ctx);
+    let done = action::transition(&store, &session, id, &t, options)?;
+    super::show::report(ctx, &done)?;
+    let deploy = DeployOptions {
+        echo: !ctx.quiet,
+        commit: options,
+        ..Default::default()
+    };
+    match deploy::auto_deploy(&store, &session, &done, &deploy, &ctx.outbox()) {
+        Some(deployed) => {
+            ctx.note(format!("deploy.autoDeploy: deploying {id}"));
+            super::deploy::render(ctx, id, deployed?)
+        }
+        None => {
+            if let Some(until) = crate::approvals::wait_until(&done.config, &done.ticket) {
+                if done.config.deploy.auto_deploy && session.now() < until {
+                    ctx.note(format!(
+                        "deploy.autoDeploy: {id} waits until {} (approvals.waitTimer); `ipr deploy --due` deploys it then",
+                        until.to_rfc3339()
+                    ));
+                }
+            }
+            Ok(())
+        }
+    }
 }

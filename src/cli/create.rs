@@ -126,6 +126,12 @@ pub struct Args {
     #[arg(long, value_name = "FILE", requires = "plan")]
     pub plan_file: Option<PathBuf>,
 
+    /// The plan's monthly cost: `infracost breakdown --path plan.json
+    /// --format json --out-file infracost.json` (`-` for stdin). Stored in
+    /// `spec.plan.cost`; rules with `monthlyCostIncreaseAbove` use it.
+    #[arg(long, value_name = "INFRACOST.json")]
+    pub cost: Option<PathBuf>,
+
     #[command(flatten)]
     pub commit: super::CommitArgs,
 }
@@ -140,7 +146,15 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         Some(path) => Some(read_spec_file(&ctx.resolve(path))?),
         None => None,
     };
-    let plan = read_plan(ctx, &args, file.as_ref(), &view.config().plan)?;
+    let mut plan = read_plan(ctx, &args, file.as_ref(), &view.config().plan)?;
+    if let Some(path) = &args.cost {
+        let Some(plan) = plan.as_mut() else {
+            return Err(Error::usage(
+                "--cost is the cost of a terraform plan; give the plan with --plan",
+            ));
+        };
+        plan.cost = Some(crate::plan_request::read_cost(&ctx.resolve(path))?);
+    }
     let (spec, tenant) = match file {
         Some((file, _)) => (Some(file.spec()), file.tenant.or(args.tenant.clone())),
         None => (
@@ -177,7 +191,6 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     }
     match ctx.format {
         Format::Table => {
-            let need = crate::policy::required_approvals(&done.config, t);
             let risk = t
                 .spec
                 .plan
@@ -185,16 +198,28 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
                 .map(|p| format!("plan risk {}, ", p.risk))
                 .unwrap_or_default();
             ctx.note(format!(
-                "created {} for {} ({risk}{need} approval{} needed) in {}",
+                "created {} for {} ({risk}{}) in {}",
                 t.id(),
                 t.metadata.tenant,
-                if need == 1 { "" } else { "s" },
+                needs_line(t, &done.config),
                 t.path()
             ));
             output::print(&t.id().to_string())
         }
         f => output::print(&output::data(f, t)?),
     }
+}
+
+/// What a new request needs, for people: `2 approvals and 1 of dba
+/// needed`, or why it was approved at create.
+pub(super) fn needs_line(t: &crate::model::Ticket, config: &crate::config::Config) -> String {
+    if crate::approvals::auto_approved(t) {
+        return t.status.history[1].comment.clone().unwrap_or_default();
+    }
+    format!(
+        "{} needed",
+        crate::approvals::needs(config, t).missing.join(" and ")
+    )
 }
 
 /// The plan of --plan/--plan-file, or of `planJson:`/`planFile:` in the
@@ -337,6 +362,7 @@ fn spec_from_flags(args: &Args, plan: Option<&PlanInput>, ask: &mut Asker) -> Re
             test_evidence_url: evidence,
         },
         plan: None,
+        promoted_from: None,
     }))
 }
 

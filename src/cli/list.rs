@@ -29,7 +29,8 @@ pub struct Args {
     #[arg(long)]
     pub mine: bool,
 
-    /// Only pending requests you may approve (your review queue).
+    /// Only pending requests you may approve (your review queue), with
+    /// what each still needs ("1 approval, 1 of dba"; in JSON, `needs`).
     #[arg(long)]
     pub pending: bool,
 
@@ -52,6 +53,17 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     })?;
     ctx.warn_view(&view, &listing.skipped);
     let shown = &listing.tickets;
+    let now = session.now();
+    for t in shown {
+        if let Some(due) = crate::approvals::incident_overdue(view.config(), t, now) {
+            eprintln!(
+                "warning: {}: the incident report of its break-glass deploy was due {} (breakGlass.incidentWithin); record it with `ipr incident {} --report URL`",
+                t.id(),
+                due.to_rfc3339(),
+                t.id()
+            );
+        }
+    }
     match ctx.format {
         Format::Table => {
             if shown.is_empty() {
@@ -62,7 +74,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
                 .iter()
                 .map(|t| {
                     let s = &t.spec.target;
-                    vec![
+                    let mut row = vec![
                         t.id().to_string(),
                         t.status.state.to_string(),
                         t.metadata.tenant.clone(),
@@ -72,24 +84,34 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
                         format!("{}/{}", t.approvers().len(), view.required_approvals(t)),
                         t.metadata.created_by.clone(),
                         t.metadata.created_at.format("%Y-%m-%d").to_string(),
-                    ]
+                    ];
+                    if args.pending {
+                        let needs = crate::approvals::needs(view.config(), t);
+                        row.push(needs.missing.join(", "));
+                    }
+                    row
                 })
                 .collect();
-            output::print(&output::table(
-                &[
-                    "ID",
-                    "STATE",
-                    "TENANT",
-                    "TARGET",
-                    "ENVS",
-                    "IMPACT",
-                    "APPROVALS",
-                    "CREATED BY",
-                    "CREATED",
-                ],
-                rows,
-            ))
+            let mut header = vec![
+                "ID",
+                "STATE",
+                "TENANT",
+                "TARGET",
+                "ENVS",
+                "IMPACT",
+                "APPROVALS",
+                "CREATED BY",
+                "CREATED",
+            ];
+            if args.pending {
+                header.push("NEEDS");
+            }
+            output::print(&output::table(&header, rows))
         }
+        f if args.pending => output::print(&output::data(
+            f,
+            &crate::query::queued(view.config(), shown),
+        )?),
         f => output::print(&output::data(f, shown)?),
     }
 }

@@ -2,7 +2,9 @@
 //! comments are the help text, the man page and the completions) and a `run`.
 
 pub mod approve;
+pub mod break_glass;
 pub mod cancel;
+pub mod comment;
 pub mod completions;
 pub mod create;
 pub mod demo;
@@ -11,6 +13,7 @@ pub mod drift;
 pub mod exit;
 pub mod hooks;
 pub mod import;
+pub mod incident;
 pub mod init;
 pub mod list;
 pub mod log;
@@ -19,6 +22,7 @@ pub mod notify;
 pub mod output;
 pub mod plan;
 pub mod policy;
+pub mod promote;
 pub mod record;
 pub mod reject;
 pub mod review;
@@ -93,7 +97,11 @@ pub enum Command {
     Reject(reject::Args),
     Review(review::Args),
     Cancel(cancel::Args),
+    Comment(comment::Args),
+    Promote(promote::Args),
     Deploy(deploy::Args),
+    BreakGlass(break_glass::Args),
+    Incident(incident::Args),
     Record(record::Args),
     Stats(stats::Args),
     Log(log::Args),
@@ -219,7 +227,11 @@ pub fn run(cli: Cli) -> Result<()> {
             | Command::Reject(_)
             | Command::Review(_)
             | Command::Cancel(_)
+            | Command::Comment(_)
+            | Command::Promote(_)
             | Command::Deploy(_)
+            | Command::BreakGlass(_)
+            | Command::Incident(_)
             | Command::Record(_)
             | Command::Drift(_)
     );
@@ -245,6 +257,10 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Reject(args) => reject::run(ctx, args),
         Command::Review(args) => review::run(ctx, args),
         Command::Cancel(args) => cancel::run(ctx, args),
+        Command::Comment(args) => comment::run(ctx, args),
+        Command::Promote(args) => promote::run(ctx, args),
+        Command::BreakGlass(args) => break_glass::run(ctx, args),
+        Command::Incident(args) => incident::run(ctx, args),
         Command::Deploy(args) => deploy::run(ctx, args),
         Command::Record(args) => record::run(ctx, args),
         Command::Stats(args) => stats::run(ctx, args),

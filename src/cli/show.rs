@@ -32,7 +32,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     ctx.warn_view(&view, &[]);
     let ticket = view.show(id)?;
     match ctx.format {
-        Format::Table => output::print(&detail(&ticket, view.config())),
+        Format::Table => output::print(&detail(&ticket, view.config(), session.now())),
         f => output::print(&output::data(f, &ticket)?),
     }
 }
@@ -53,12 +53,24 @@ pub fn report(ctx: &Ctx, done: &Done) -> Result<()> {
                 entry.action,
                 esc(&entry.by)
             );
-            if t.status.state == State::Pending && entry.action == crate::model::Action::Approved {
+            let needs = crate::approvals::needs(&done.config, t);
+            if t.status.state == State::Pending
+                && entry.action == crate::model::Action::Approved
+                && needs.groups.iter().all(|g| g.have >= g.count)
+            {
                 let missing = workflow::approvals_missing(t, &done.config);
                 let _ = write!(
                     line,
                     "; still pending: {missing} more approval{} needed",
                     if missing == 1 { "" } else { "s" }
+                );
+            } else if t.status.state == State::Pending
+                && entry.action == crate::model::Action::Approved
+            {
+                let _ = write!(
+                    line,
+                    "; still pending: needs {}",
+                    needs.missing.join(" and ")
                 );
             } else {
                 let _ = write!(line, "; now {}", t.status.state);
@@ -86,7 +98,7 @@ fn check(b: bool) -> &'static str {
 }
 
 /// The human detail view, modelled on the seed's detail page.
-pub fn detail(t: &Ticket, config: &Config) -> String {
+pub fn detail(t: &Ticket, config: &Config, now: chrono::DateTime<chrono::Utc>) -> String {
     let s = &t.spec;
     let mut o = String::new();
     let _ = writeln!(
@@ -105,6 +117,25 @@ pub fn detail(t: &Ticket, config: &Config) -> String {
         t.status.state,
         t.approvers().len()
     );
+    if t.status.state == State::Pending {
+        let missing = crate::approvals::needs(config, t).missing;
+        if !missing.is_empty() {
+            let _ = writeln!(o, "Needs:      {}", esc(&missing.join(", ")));
+        }
+    }
+    if t.status.state == State::Approved {
+        if let Some(until) = crate::approvals::wait_until(config, t).filter(|u| now < *u) {
+            let _ = writeln!(
+                o,
+                "Waits:      until {} (approvals.waitTimer)",
+                time(&until)
+            );
+        }
+    }
+    if let Some(due) = crate::approvals::incident_due(config, t) {
+        let late = if due < now { "OVERDUE since" } else { "due" };
+        let _ = writeln!(o, "Incident:   report {late} {} (ipr incident)", time(&due));
+    }
     let _ = writeln!(o, "Type:       {}", s.target.kind);
     let _ = writeln!(o, "Tenant:     {}", esc(&t.metadata.tenant));
     let _ = writeln!(
@@ -131,11 +162,17 @@ pub fn detail(t: &Ticket, config: &Config) -> String {
     if let Some(at) = &t.status.deployed_at {
         let _ = writeln!(o, "Deployed:   {}", time(at));
     }
+    if let Some(from) = &s.promoted_from {
+        let _ = writeln!(o, "Promotes:   {from}");
+    }
     if let Some(plan) = &s.plan {
         let _ = writeln!(o, "Plan:       {} (risk {})", esc(&plan.summary), plan.risk);
         let _ = writeln!(o, "Plan JSON:  {}", esc(&plan.json_sha256));
         let file = plan.file_sha256.as_deref().unwrap_or("none recorded");
         let _ = writeln!(o, "Plan file:  {}", esc(file));
+        if let Some(cost) = &plan.cost {
+            let _ = writeln!(o, "Cost:       {}", esc(&cost.to_string()));
+        }
     }
 
     let _ = write!(o, "\nJustification\n{}", indent(&s.request.justification));
@@ -197,6 +234,9 @@ pub fn detail(t: &Ticket, config: &Config) -> String {
         }
         if let Some(b) = &e.break_glass {
             extras.push(format!("BREAK-GLASS: {}", esc(b)));
+        }
+        if let Some(r) = &e.report {
+            extras.push(format!("report {}", esc(r)));
         }
         if !extras.is_empty() {
             let _ = write!(o, "  ({})", extras.join(", "));

@@ -61,6 +61,11 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     for v in &report.waived {
         ctx.note(format!("waived: {}", output::esc(&verify::line(v))));
     }
+    if !args.staged {
+        for v in verify::overdue_incidents(&store, super::clock()?.now())? {
+            eprintln!("warning: {}", output::esc(&verify::line(&v)));
+        }
+    }
     match ctx.format {
         Format::Table => {
             let text: String = report

@@ -392,11 +392,39 @@ impl Config {
     /// Environment names in their one form (SPEC §4a), so a freeze on
     /// `PROD` covers `prod`.
     fn normalize(&mut self, origin: &str) -> Result<()> {
-        let lists = std::iter::once(("environments", &mut self.environments)).chain(
-            self.freezes
-                .iter_mut()
-                .map(|f| ("freezes[].environments", &mut f.environments)),
-        );
+        let a = &mut self.approvals;
+        let env_quorums = std::mem::take(&mut a.environments);
+        for (env, n) in env_quorums {
+            let key = normalize_environment(&env);
+            if !is_environment_name(&key) {
+                return Err(Error::invalid(format!(
+                    "{origin}: approvals.environments: `{}` is not an environment name (lowercase letters, digits and -)",
+                    env.escape_debug()
+                )));
+            }
+            if a.environments.insert(key.clone(), n).is_some() {
+                return Err(Error::invalid(format!(
+                    "{origin}: approvals.environments: `{key}` appears twice (environments are compared without case)"
+                )));
+            }
+        }
+        let lists = std::iter::once(("environments", &mut self.environments))
+            .chain(
+                self.freezes
+                    .iter_mut()
+                    .map(|f| ("freezes[].environments", &mut f.environments)),
+            )
+            .chain(a.rules.iter_mut().map(|r| {
+                (
+                    "approvals.rules[].when.environments",
+                    &mut r.when.environments,
+                )
+            }))
+            .chain(
+                a.auto_approve
+                    .iter_mut()
+                    .map(|w| ("approvals.autoApprove[].environments", &mut w.environments)),
+            );
         for (key, list) in lists {
             for env in list.iter_mut() {
                 let n = normalize_environment(env);
@@ -423,7 +451,7 @@ impl Config {
                 }
             }
         }
-        self.check_unbuilt(origin)?;
+        self.check_org(origin)?;
         notifications::check(&self.notifications, &self.tenants).map_err(|e| e.context(origin))?;
         self.check_front_ends().map_err(|e| e.context(origin))?;
         for (name, def) in &self.runners.definitions {
@@ -432,28 +460,122 @@ impl Config {
         Ok(())
     }
 
-    /// The rules of SPEC §4a this version parses but does not apply yet
-    /// are refused, never accepted and ignored: an admin who writes
-    /// `approvals.environments: {prod: 2}` must not get one approval.
-    fn check_unbuilt(&self, origin: &str) -> Result<()> {
+    /// `environments:`, `groups:`, `approvals.rules`, `autoApprove` and
+    /// `breakGlass` (SPEC §4a) name only what exists, so that a typo never
+    /// makes a rule silently weaker than what it says.
+    fn check_org(&self, origin: &str) -> Result<()> {
         let a = &self.approvals;
-        let unbuilt = [
-            ("groups", !self.groups.is_empty()),
-            ("approvals.environments", !a.environments.is_empty()),
-            ("approvals.waitTimer", a.wait_timer.is_some()),
-            ("approvals.requireStaged", a.require_staged),
-            ("approvals.rules", !a.rules.is_empty()),
-            ("approvals.autoApprove", !a.auto_approve.is_empty()),
-            ("breakGlass", self.break_glass.is_some()),
-            ("deploy.autoDeploy", self.deploy.auto_deploy),
-        ];
-        match unbuilt.iter().find(|(_, used)| *used) {
-            Some((key, _)) => Err(Error::invalid(format!(
-                "{origin}: {key} (SPEC §4a) is not applied by this version of ipr; it is refused rather than ignored"
-            ))
-            .with_hint(format!("remove {key} from .ipr/config.yaml, or upgrade ipr"))),
-            None => Ok(()),
+        let known_env = |key: &str, env: &str| -> Result<()> {
+            if !self.environments.is_empty() && !self.environments.iter().any(|e| e == env) {
+                return Err(Error::invalid(format!(
+                    "{origin}: {key}: `{env}` is not listed under `environments:` ({})",
+                    self.environments.join(", ")
+                )));
+            }
+            Ok(())
+        };
+        let mut seen: Vec<&str> = Vec::new();
+        for env in &self.environments {
+            if seen.contains(&env.as_str()) {
+                return Err(Error::invalid(format!(
+                    "{origin}: environments: `{env}` is listed twice"
+                )));
+            }
+            seen.push(env);
         }
+        for env in a.environments.keys() {
+            known_env("approvals.environments", env)?;
+        }
+        let known_tenant = |key: &str, t: &str| -> Result<()> {
+            if !self.tenants.iter().any(|x| x == t) {
+                return Err(Error::invalid(format!(
+                    "{origin}: {key}: unknown tenant `{t}`"
+                )));
+            }
+            Ok(())
+        };
+        for (name, members) in &self.groups {
+            if members.is_empty() {
+                return Err(Error::invalid(format!(
+                    "{origin}: groups.{name} has no members; a rule requiring it could never be met"
+                )));
+            }
+            for m in members {
+                if !m.contains('@') || m.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                    return Err(Error::invalid(format!(
+                        "{origin}: groups.{name}: `{}` is not an email",
+                        m.escape_debug()
+                    )));
+                }
+            }
+        }
+        for (i, rule) in a.rules.iter().enumerate() {
+            let key = format!("approvals.rules[{i}] ({})", rule.name);
+            let Some(members) = self.groups.get(&rule.require.group) else {
+                return Err(Error::invalid(format!(
+                    "{origin}: {key}: requires group `{}`, which is not under `groups:`",
+                    rule.require.group
+                )));
+            };
+            if rule.require.count == 0 || rule.require.count as usize > members.len() {
+                return Err(Error::invalid(format!(
+                    "{origin}: {key}: require.count is {}, but group `{}` has {} member(s)",
+                    rule.require.count,
+                    rule.require.group,
+                    members.len()
+                )));
+            }
+        }
+        let whens = a
+            .rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (format!("approvals.rules[{i}].when"), &r.when))
+            .chain(
+                a.auto_approve
+                    .iter()
+                    .enumerate()
+                    .map(|(i, w)| (format!("approvals.autoApprove[{i}]"), w)),
+            );
+        for (key, when) in whens {
+            for env in &when.environments {
+                known_env(&key, env)?;
+            }
+            for t in &when.tenants {
+                known_tenant(&key, t)?;
+            }
+            if let Some(limit) = when.monthly_cost_increase_above {
+                if !limit.is_finite() {
+                    return Err(Error::invalid(format!(
+                        "{origin}: {key}.monthlyCostIncreaseAbove must be a number"
+                    )));
+                }
+            }
+        }
+        if a.require_staged && self.environments.len() < 2 {
+            return Err(Error::invalid(format!(
+                "{origin}: approvals.requireStaged needs `environments:` listed in promotion order (at least two)"
+            )));
+        }
+        if let Some(b) = &self.break_glass {
+            if b.admins == 0 {
+                return Err(Error::invalid(format!(
+                    "{origin}: breakGlass.admins must be at least 1"
+                )));
+            }
+            let admins = self
+                .users
+                .values()
+                .filter(|u| u.role == Role::Admin)
+                .count();
+            if b.admins as usize > admins {
+                return Err(Error::invalid(format!(
+                    "{origin}: breakGlass.admins is {}, but the config has {admins} admin(s)",
+                    b.admins
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// `server:`, `slack:` and `llm:`: secrets named by environment

@@ -403,21 +403,37 @@ mod tests {
     }
 
     #[test]
-    fn rules_not_applied_yet_are_refused_not_ignored() {
-        for (yaml, key) in [
-            ("approvals: { environments: { prod: 2 } }\n", "approvals.environments"),
-            ("approvals: { waitTimer: 5m }\n", "approvals.waitTimer"),
-            ("groups: { dba: [a@example.com] }\n", "groups"),
-            ("breakGlass: { admins: 2 }\n", "breakGlass"),
-            ("deploy: { autoDeploy: true }\n", "deploy.autoDeploy"),
+    fn organisation_rules_name_only_what_exists() {
+        for (yaml, needle) in [
+            (
+                "environments: [dev, staging]\napprovals: { environments: { prod: 2 } }\n",
+                "`prod` is not listed under `environments:`",
+            ),
+            (
+                "approvals: { environments: { Prod: 2, prod: 1 } }\n",
+                "`prod` appears twice",
+            ),
             (
                 "approvals: { rules: [ { name: db, when: { planTypes: [aws_db_instance] }, require: { group: dba } } ] }\n",
-                "approvals.rules",
+                "requires group `dba`, which is not under `groups:`",
             ),
+            (
+                "groups: { dba: [a@example.com] }\napprovals: { rules: [ { name: db, when: {}, require: { group: dba, count: 2 } } ] }\n",
+                "require.count is 2, but group `dba` has 1 member",
+            ),
+            ("groups: { dba: [] }\n", "groups.dba has no members"),
+            ("groups: { dba: [not-an-email] }\n", "is not an email"),
+            ("approvals: { requireStaged: true }\n", "approvals.requireStaged needs `environments:`"),
+            ("breakGlass: { admins: 2 }\n", "breakGlass.admins is 2, but the config has 0 admin(s)"),
+            (
+                "approvals: { autoApprove: [ { tenants: [nope] } ] }\n",
+                "unknown tenant `nope`",
+            ),
+            ("environments: [dev, DEV]\n", "`dev` is listed twice"),
         ] {
             let e = load(yaml).unwrap_err();
-            assert!(e.message().contains(key), "{yaml}: {}", e.message());
-            assert!(e.message().contains("refused rather than ignored"), "{}", e.message());
+            assert_eq!(crate::error::Kind::Invalid, e.kind(), "{yaml}");
+            assert!(e.message().contains(needle), "{yaml}: {}", e.message());
         }
         // A typo in them is a parse error naming the key.
         let e = load("approvals: { waitTimer: soon }\n").unwrap_err();
@@ -426,6 +442,13 @@ mod tests {
             "{}",
             e.message()
         );
+        let ok = load(
+            "environments: [DEV, staging, prod]\ngroups: { dba: [dba@example.com] }\napprovals: { environments: { Dev: 0, prod: 2 }, waitTimer: 5m, requireStaged: true, rules: [ { name: db, when: { planTypes: ['aws_rds_*'], environments: [PROD] }, require: { group: dba } } ], autoApprove: [ { environments: [dev], impact: [low] } ] }\ndeploy: { autoDeploy: true }\n",
+        )
+        .unwrap();
+        assert_eq!(ok.environments, ["dev", "staging", "prod"]);
+        assert_eq!(ok.approvals.environments.get("dev"), Some(&0));
+        assert_eq!(ok.approvals.rules[0].when.environments, ["prod"]);
     }
 
     #[test]

@@ -155,6 +155,7 @@ fn by_label(kind: EventKind) -> &'static str {
         EventKind::RequestApproved => "Approved by",
         EventKind::RequestRejected => "Rejected by",
         EventKind::RequestCancelled => "Cancelled by",
+        EventKind::RequestCommented => "Comment by",
         _ => "Deployed by",
     }
 }

@@ -100,6 +100,7 @@ impl Message {
             EventKind::RequestApproved => "approved",
             EventKind::RequestRejected => "rejected",
             EventKind::RequestCancelled => "cancelled",
+            EventKind::RequestCommented => "comment",
             EventKind::DeploymentStarted => "deploying",
             EventKind::DeploymentSucceeded => "deployed",
             EventKind::DeploymentFailed => "deploy failed",

@@ -117,6 +117,7 @@ fn by_label(m: &Message) -> &'static str {
         RequestApproved => "Approved by",
         RequestRejected => "Rejected by",
         RequestCancelled => "Cancelled by",
+        RequestCommented => "Comment by",
         DeploymentStarted | DeploymentSucceeded | DeploymentFailed => "Deployed by",
     }
 }

@@ -204,6 +204,22 @@ pub struct PlanReport {
     pub errored: bool,
 }
 
+impl PlanReport {
+    /// The resource types the plan changes (no-ops left out), sorted and
+    /// once each: what approval rules match (`when.planTypes`).
+    pub fn resource_types(&self) -> Vec<String> {
+        let mut types: Vec<String> = self
+            .resources
+            .iter()
+            .filter(|r| r.is_change())
+            .map(|r| r.resource_type.clone())
+            .collect();
+        types.sort();
+        types.dedup();
+        types
+    }
+}
+
 /// Counts, and the summary line terraform prints last.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -395,6 +411,8 @@ pub fn plan_ref(json: &[u8], binary_plan: Option<&[u8]>, report: &PlanReport) ->
         summary: report.summary.line.clone(),
         risk: report.risk,
         warnings: Vec::new(),
+        resource_types: report.resource_types(),
+        cost: None,
     }
 }
 

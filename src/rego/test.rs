@@ -218,6 +218,7 @@ pub fn sample_request(plan_json: &[u8]) -> Ticket {
                     .expect("a valid URL"),
             },
             plan,
+            promoted_from: None,
         },
         status: Status::created(at, by),
     }

@@ -353,7 +353,11 @@ async fn pending(
 ) -> Answer {
     as_caller(&app, caller(info, headers), false, |store, session| {
         let view = View::open(store, session)?;
-        Ok(read_answer(&view, &view.pending_for_me()?.tickets))
+        let listing = view.pending_for_me()?;
+        Ok(read_answer(
+            &view,
+            &crate::query::queued(view.config(), &listing.tickets),
+        ))
     })
     .await
 }

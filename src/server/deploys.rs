@@ -179,9 +179,9 @@ pub async fn deploy(
                 StatusCode::OK,
                 &json!({"dryRun": true, "runner": runner, "plan": plan}),
             )),
-            Ok(Deployed::Started(done) | Deployed::Finished(done)) => {
-                Ok(json(StatusCode::OK, &done.ticket))
-            }
+            Ok(
+                Deployed::Started(done) | Deployed::Finished(done) | Deployed::Held { done, .. },
+            ) => Ok(json(StatusCode::OK, &done.ticket)),
             Err(e) => Err(e.into()),
         }
     })

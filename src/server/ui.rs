@@ -1110,6 +1110,7 @@ fn spec_of(
             test_evidence_url: evidence,
         },
         plan: None,
+        promoted_from: None,
     };
     if problems.is_empty() {
         return Ok(spec);

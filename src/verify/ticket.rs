@@ -32,6 +32,24 @@ impl Engine<'_> {
         }
     }
 
+    /// The ticket `id` as the tree `side` holds it, if it holds it.
+    fn ticket_in(
+        &mut self,
+        side: crate::store::history::Side,
+        id: RequestId,
+    ) -> Result<Option<Ticket>> {
+        let dir = format!("{REQUESTS_ROOT}/{:04}", id.year);
+        for month in self.dirs_at(side, &dir)? {
+            let path = format!("{dir}/{month}/{id}.yaml");
+            if let Some(blob) = self.blob_at(side, &path)? {
+                if let Ok(t) = &*self.ticket(blob, &path)? {
+                    return Ok(Some(t.clone()));
+                }
+            }
+        }
+        Ok(None)
+    }
+
     fn check_duplicate(&mut self, ctx: &Ctx<'_>, path: &str, t: &Ticket) -> Result<()> {
         let id = t.id();
         let mut years = vec![id.year, t.metadata.created_at.year()];
@@ -168,7 +186,10 @@ impl Engine<'_> {
             return self.imported(ctx, path, t);
         }
         let history = &t.status.history;
-        if history.len() != 1 || history[0].action != Action::Created {
+        // `created`, and an approval by `system` when a rule allowed it
+        // (compared with what `create` gives below).
+        let auto = history.len() == 2 && crate::approvals::auto_approved(t);
+        if !(history.len() == 1 || auto) || history[0].action != Action::Created {
             let actions: Vec<&str> = history.iter().map(|e| e.action.as_str()).collect();
             self.violation(
                 ctx,
@@ -194,7 +215,7 @@ impl Engine<'_> {
             &config,
             entry.at,
         );
-        let expected = match rebuilt {
+        let mut expected = match rebuilt {
             Ok(x) => x,
             Err(e) => {
                 let rule = rule_of(&e, Rule::Validation);
@@ -202,6 +223,26 @@ impl Engine<'_> {
                 return Ok(());
             }
         };
+        let before = match t.spec.promoted_from {
+            Some(id) => self.ticket_in(ctx.new, id)?,
+            None => None,
+        };
+        if let Err(e) = workflow::check_staged(&t.spec, &config, before.as_ref()) {
+            self.violation(ctx, path, Rule::NotStaged, e.message());
+        }
+        if !auto && crate::approvals::auto_approved(&expected) {
+            // Filed without the approval a rule allowed: legal, only slower.
+            expected.status = crate::model::Status::created(entry.at, &entry.by);
+        }
+        if auto && !crate::approvals::auto_approved(&expected) {
+            self.violation(
+                ctx,
+                path,
+                Rule::AutoApprove,
+                "approved at create by `system`, but no rule of the config in force allows it (approvals.autoApprove, or a quorum of 0)",
+            );
+            return Ok(());
+        }
         let mut problems = Vec::new();
         if t.api_version != expected.api_version {
             problems.push(format!(
@@ -417,17 +458,31 @@ impl Engine<'_> {
             skip.extend(
                 ["status.state", "status.approvedBy", "status.approvedAt"].map(String::from),
             );
-            self.violation(
-                ctx,
-                path,
-                Rule::Quorum,
-                format!(
-                    "approved with {} of the {} approvals a {} impact request needs",
-                    expected.approvers().len(),
-                    policy::required_approvals(config, expected),
-                    expected.spec.request.impact_assessment
-                ),
-            );
+            let needs = crate::approvals::needs(config, expected);
+            if needs.have >= needs.quorum {
+                self.violation(
+                    ctx,
+                    path,
+                    Rule::GroupApproval,
+                    format!(
+                        "approved while it still needs {} (approvals.rules)",
+                        needs.missing.join(", ")
+                    ),
+                );
+            } else {
+                self.violation(
+                    ctx,
+                    path,
+                    Rule::Quorum,
+                    format!(
+                        "approved with {} of the {} approvals it needs ({} impact, to {})",
+                        needs.have,
+                        needs.quorum,
+                        expected.spec.request.impact_assessment,
+                        expected.spec.target.target_environment
+                    ),
+                );
+            }
         }
         let rest: Vec<String> = differences("status", x, a, &format!("`{}` gives", t.verb()))
             .into_iter()
@@ -457,6 +512,9 @@ fn rule_of(e: &Error, default: Rule) -> Rule {
         Some(Refusal::DuplicateApproval) => Rule::DuplicateApproval,
         Some(Refusal::IllegalTransition) => Rule::IllegalTransition,
         Some(Refusal::RejectReason) => Rule::RejectReason,
+        Some(Refusal::WaitTimer) => Rule::WaitTimer,
+        Some(Refusal::BreakGlass) => Rule::BreakGlass,
+        Some(Refusal::NotStaged) => Rule::NotStaged,
         None => match e.kind() {
             Kind::Permission => Rule::NotPermitted,
             Kind::Invalid => Rule::Validation,

@@ -494,6 +494,8 @@ fn terraform_request(env: &Env, plan_bytes: &[u8]) -> String {
         summary: "Plan: 1 to add, 0 to change, 0 to destroy.".into(),
         risk: ipr::model::Impact::Low,
         warnings: Vec::new(),
+        resource_types: Vec::new(),
+        cost: None,
     });
     t.status = ipr::model::Status::created(t.metadata.created_at, DEVOPS);
     let path = t.path();
