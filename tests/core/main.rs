@@ -13,6 +13,7 @@ mod docs;
 mod hostile;
 mod model;
 mod notify;
+mod org;
 mod plans;
 mod rbac;
 mod snapshots;
