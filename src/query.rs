@@ -334,3 +334,40 @@ pub fn queued<'t>(config: &Config, tickets: &'t [Ticket]) -> Vec<Queued<'t>> {
         })
         .collect()
 }
+
+/// The requests at HEAD whose incident report after a break-glass deploy
+/// is overdue at `now` (`breakGlass.incidentWithin` of the legitimate
+/// config): warnings of rule `incident-overdue`, not violations; history
+/// that was legal stays legal, however late its paperwork.
+pub fn overdue_incidents(
+    store: &Store,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<crate::violation::Violation>> {
+    let head = store.head()?;
+    let Ok(config) = crate::trust::check(store, head).and_then(|t| t.config()) else {
+        return Ok(Vec::new());
+    };
+    if config.break_glass.is_none() {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for file in store.ticket_files(head)? {
+        let Ok(t) = crate::model::Ticket::from_yaml(&file.bytes, &file.path) else {
+            continue;
+        };
+        if let Some(due) = crate::approvals::incident_overdue(&config, &t, now) {
+            out.push(crate::violation::Violation {
+                commit: head.map(|h| h.to_string()).unwrap_or_default(),
+                file: file.path,
+                rule: crate::violation::Rule::IncidentOverdue,
+                message: format!(
+                    "{}: the incident report of its break-glass deploy was due {}; `ipr incident {} --report URL` records it",
+                    t.id(),
+                    due.to_rfc3339(),
+                    t.id()
+                ),
+            });
+        }
+    }
+    Ok(out)
+}

@@ -62,7 +62,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         ctx.note(format!("waived: {}", output::esc(&verify::line(v))));
     }
     if !args.staged {
-        for v in verify::overdue_incidents(&store, super::clock()?.now())? {
+        for v in crate::query::overdue_incidents(&store, super::clock()?.now())? {
             eprintln!("warning: {}", output::esc(&verify::line(&v)));
         }
     }

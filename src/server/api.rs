@@ -505,9 +505,13 @@ async fn cancel(
 }
 
 async fn transition(app: Arc<App>, caller: Caller, id: RequestId, t: Transition) -> Answer {
+    let server = app.clone();
     as_caller(&app, caller, true, move |store, session| {
         let done = action::transition(store, session, id, &t, options(store))?;
         delivered(store, &done);
+        if matches!(t, Transition::Approve { .. }) {
+            super::deploys::auto_deploy(&server, store, session, &done);
+        }
         Ok(json(StatusCode::OK, &done.ticket))
     })
     .await

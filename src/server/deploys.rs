@@ -426,3 +426,40 @@ fn offered_secret(headers: &HeaderMap) -> Option<String> {
     }
     None
 }
+
+/// `deploy.autoDeploy` through the server: the approval that made the
+/// request `approved` starts its deploy in the background, as the
+/// approver, exactly as `ipr approve` does (SPEC §4a); a wait timer leaves
+/// it to `ipr deploy --due`. The deploy takes the repository lock after
+/// the approval's request releases it.
+pub(super) fn auto_deploy(
+    app: &Arc<App>,
+    store: &Store,
+    session: &crate::session::Session,
+    done: &crate::action::Done,
+) {
+    let t = &done.ticket;
+    if !done.config.deploy.auto_deploy || t.status.state != crate::model::State::Approved {
+        return;
+    }
+    if crate::approvals::wait_until(&done.config, t).is_some_and(|u| session.now() < u) {
+        return;
+    }
+    let Some(dir) = store.workdir().map(|d| d.to_path_buf()) else {
+        return;
+    };
+    let id = t.id();
+    let local = !runs_elsewhere(store, id, None).unwrap_or(false);
+    let options = DeployOptions {
+        commit: options(store),
+        ..Default::default()
+    };
+    let session = session.clone();
+    let job = Jobs::start(app, local);
+    std::thread::spawn(move || {
+        let _job = job;
+        let result = Store::open(Some(&dir))
+            .and_then(|store| deploy::deploy(&store, &session, id, &options, &outbox()));
+        log_outcome(id, &result);
+    });
+}

@@ -612,10 +612,12 @@ struct TicketView {
     /// Only an http(s) URL becomes a link.
     evidence_link: bool,
     timeline: Vec<Event>,
+    /// What a pending request still needs ("1 of dba").
+    needs: Vec<String>,
 }
 
 impl TicketView {
-    fn of(t: &Ticket, need: u32) -> TicketView {
+    fn of(t: &Ticket, need: u32, needs: Vec<String>) -> TicketView {
         let s = &t.spec;
         let timeline = t
             .status
@@ -637,6 +639,9 @@ impl TicketView {
                 }
                 if let Some(b) = &e.break_glass {
                     detail.push(format!("break-glass: {b}"));
+                }
+                if let Some(r) = &e.report {
+                    detail.push(format!("incident report: {r}"));
                 }
                 Event {
                     action: e.action.to_string(),
@@ -680,6 +685,7 @@ impl TicketView {
             evidence: s.pre_checks.test_evidence_url.to_string(),
             evidence_link: matches!(s.pre_checks.test_evidence_url.scheme(), "http" | "https"),
             timeline,
+            needs,
         }
     }
 }
@@ -728,7 +734,15 @@ fn detail(
         None => (String::new(), None),
     };
     let page = DetailPage {
-        t: TicketView::of(&ticket, view.required_approvals(&ticket)),
+        t: TicketView::of(
+            &ticket,
+            view.required_approvals(&ticket),
+            if ticket.status.state == crate::model::State::Pending {
+                crate::approvals::needs(view.config(), &ticket).missing
+            } else {
+                Vec::new()
+            },
+        ),
         allowed: view.allowed(&ticket),
         nav,
         min_reason: MIN_REJECT_REASON,
@@ -784,6 +798,7 @@ async fn act(
     let here = "/".to_string();
     let visitor = Visitor::new(&app, info, headers);
     let csrf = form.csrf.clone();
+    let server = app.clone();
     page(
         &app,
         visitor,
@@ -822,6 +837,9 @@ async fn act(
             match crate::action::transition(store, session, id, &transition, options(store)) {
                 Ok(landed) => {
                     delivered(store, &landed);
+                    if action == "approve" {
+                        super::deploys::auto_deploy(&server, store, session, &landed);
+                    }
                     Ok(Redirect::to(&format!("/requests/{id}?done={done}")).into_response())
                 }
                 Err(e) => {
