@@ -261,7 +261,10 @@ pub fn validate_new(spec: &Spec, tenant: &str, config: &Config) -> Result<()> {
                 "{key} `{}` is not an environment name (lowercase letters, digits and -, like prod or eu-west-1)",
                 value.escape_debug()
             )));
-        } else if !config.environments.is_empty() && !config.environments.contains(value) {
+        } else if key == "spec.target.targetEnvironment"
+            && !config.environments.is_empty()
+            && !config.environments.contains(value)
+        {
             problems.push(Problem::new(
                 key,
                 format!(
