@@ -602,6 +602,17 @@ pub fn check_deployable(
             "approvals lapsed; cancel it and file the request again for a fresh review".to_string()
         }));
     }
+    // Break glass is an admin's act, inside a freeze or not: it opens
+    // freezes and the wait timer.
+    if let Some(reason) = break_glass {
+        policy::check_admin(config, actor).map_err(|_| {
+            Error::permission(format!("{actor} may not break glass: only admins may"))
+                .with_refusal(Refusal::BreakGlass)
+        })?;
+        if crate::model::visible_len(reason) == 0 {
+            return Err(Error::invalid("--break-glass needs a --reason"));
+        }
+    }
     // Two-person break glass: the admins who agreed to the open request.
     let needed_admins = approvals::break_glass_admins(config);
     if let (Some(reason), true) = (break_glass, needed_admins > 1) {

@@ -550,9 +550,6 @@ fn break_glass_steps_by_non_admins_or_twice_are_break_glass() {
 }
 
 #[test]
-#[ignore = "implementation bug: with breakGlass.admins 1 (the default), check_deployable lets \
-            any deployer's --break-glass skip the wait timer; ipr deploys (exit 0) and verify \
-            accepts the forged deploy"]
 fn break_glass_deploy_by_a_non_admin_is_break_glass() {
     let r = org_repo("  waitTimer: 30m\n", "");
     let forged = create_to(&r, DEV, "staging", "low");
@@ -905,9 +902,6 @@ fn overdue_incident_report_is_a_warning_until_it_is_recorded() {
 }
 
 #[test]
-#[ignore = "questionable CLI behaviour: with deploy.autoDeploy, an approval by a group member \
-            with no role lands, then the auto-deploy as that member is refused and `ipr approve` \
-            exits 3, as if the approval had been refused"]
 fn auto_deploy_after_the_approval_of_a_group_member_with_no_role() {
     let r = org_repo(
         &format!("  rules:\n{DBA_RULE}"),

@@ -48,10 +48,26 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         ..Default::default()
     };
     match deploy::auto_deploy(&store, &session, &done, &deploy, &ctx.outbox()) {
-        Some(deployed) => {
+        Some(Ok(deployed)) => {
             ctx.note(format!("deploy.autoDeploy: deploying {id}"));
-            super::deploy::render(ctx, id, deployed?)
+            super::deploy::render(ctx, id, deployed)
         }
+        // The approval stands; the deploy it would start was refused
+        // before anything ran (the approver may not deploy, a freeze):
+        // a warning, and someone who may deploys it.
+        Some(Err(e))
+            if matches!(
+                e.kind(),
+                crate::error::Kind::Permission | crate::error::Kind::Conflict
+            ) =>
+        {
+            eprintln!(
+                "warning: deploy.autoDeploy: {id} was approved but not deployed: {}",
+                crate::text::esc(e.message())
+            );
+            Ok(())
+        }
+        Some(Err(e)) => Err(e),
         None => {
             if let Some(until) = crate::approvals::wait_until(&done.config, &done.ticket) {
                 if done.config.deploy.auto_deploy && session.now() < until {

@@ -545,6 +545,7 @@ preChecks: {stagingTestsPassed: true, securityScanPassed: true, performanceTests
 users:
   dev@x.com: {role: devops, tenants: [fin]}
   ta@x.com: {role: tenant-admin, tenants: [fin]}
+  boss@x.com: {role: admin}
 ",
             "test",
         )
@@ -606,7 +607,8 @@ users:
                 deployment_id: Some("d-1".into()),
             },
         ] {
-            let next = workflow::apply(&approved, &tr, "dev@x.com", &c, now).unwrap();
+            // Breaking glass is an admin's act.
+            let next = workflow::apply(&approved, &tr, "boss@x.com", &c, now).unwrap();
             assert_eq!(Transition::from_entry(next.last_entry()).unwrap(), tr);
             approved = next;
         }
