@@ -721,10 +721,6 @@ fn rule_removed_by_a_non_admin_does_not_count_group_approval() {
 }
 
 #[test]
-#[ignore = "implementation bug: verify/walk.rs legit_after takes the unauthorized config as \
-            legitimate after the next commit that leaves .ipr/ alone (here a README), so the \
-            approval relying on it is not reported (SPEC §10: later commits are judged under \
-            the last legitimate config)"]
 fn rule_removed_by_a_non_admin_stays_out_of_force_after_unrelated_commits() {
     let r = org_repo(&format!("  rules:\n{DBA_RULE}"), "");
     let db = create_plan(&r, DEV, "staging", "stateful-update.json", false);
@@ -773,10 +769,6 @@ fn quorum_lowered_by_a_non_admin_does_not_count_quorum() {
 }
 
 #[test]
-#[ignore = "implementation bug: verify/walk.rs legit_after adopts the tree's config after any \
-            commit without a violation on .ipr/config.yaml, so an unauthorized config is in \
-            force from the second commit after it; only the wait-timer deploy (the first \
-            commit after it) is reported"]
 fn org_rules_relaxed_by_a_non_admin_stay_in_force() {
     let r = org_repo(
         &format!("  waitTimer: 30m\n  requireStaged: true\n{AUTO_DEV_LOW}"),

@@ -340,12 +340,25 @@ impl<'s> Engine<'s> {
         }
         let config_blob = self.blob_at(Side::Tree(tree), CONFIG_PATH)?;
         let signers = self.blob_at(Side::Tree(tree), ALLOWED_SIGNERS_PATH)?;
+        // Only a commit that writes a file can make it legitimate: one that
+        // merely carries an unauthorized version forward never does.
+        let (parent_config, parent_signers) = match trees[0] {
+            Some(t) => (
+                self.blob_at(Side::Tree(t), CONFIG_PATH)?,
+                self.blob_at(Side::Tree(t), ALLOWED_SIGNERS_PATH)?,
+            ),
+            None => (None, None),
+        };
         let mut next = (*base).clone();
         if config_blob != base.config_blob {
             if let Some(side) = sides.iter().find(|l| l.config_blob == config_blob) {
                 next.config_blob = side.config_blob;
                 next.config = side.config.clone();
-            } else if let (Some(blob), false) = (config_blob, bad.contains(CONFIG_PATH)) {
+            } else if let (Some(blob), false, true) = (
+                config_blob,
+                bad.contains(CONFIG_PATH),
+                config_blob != parent_config,
+            ) {
                 if let Ok(config) = &*self.config(blob)? {
                     next.config_blob = Some(blob);
                     next.config = Some(config.clone());
@@ -353,7 +366,8 @@ impl<'s> Engine<'s> {
             }
         }
         if signers != base.signers
-            && (sides.iter().any(|l| l.signers == signers) || !bad.contains(ALLOWED_SIGNERS_PATH))
+            && (sides.iter().any(|l| l.signers == signers)
+                || (!bad.contains(ALLOWED_SIGNERS_PATH) && signers != parent_signers))
         {
             next.signers = signers;
         }
