@@ -258,11 +258,7 @@ fn staged_predecessor(store: &Store, snap: &Snapshot, spec: &mut Spec) -> Result
         let Ok(t) = Ticket::from_yaml(&file.bytes, &file.path) else {
             continue;
         };
-        let target = &t.spec.target;
-        if t.status.state == crate::model::State::Deployed
-            && target.name == spec.target.name
-            && target.version == spec.target.version
-            && target.target_environment == env
+        if crate::approvals::is_stage_of(&t, &spec.target, env)
             && snap.trust.check_ticket(t.id()).is_ok()
         {
             found = Some(t);

@@ -287,13 +287,13 @@ pub fn previous_environment<'c>(config: &'c Config, env: &str) -> Option<&'c str
     at.checked_sub(1).map(|p| config.environments[p].as_str())
 }
 
-/// Whether `before` is the deployed stage that `ticket` promotes: the same
-/// target name and version, deployed to `env`.
-pub fn is_stage_of(before: &Ticket, ticket: &Ticket, env: &str) -> bool {
-    let (b, t) = (&before.spec.target, &ticket.spec.target);
+/// Whether `before` is the deployed stage of a request for `target`: the
+/// same name and version, deployed to `env`.
+pub fn is_stage_of(before: &Ticket, target: &crate::model::Target, env: &str) -> bool {
+    let b = &before.spec.target;
     before.status.state == crate::model::State::Deployed
-        && b.name == t.name
-        && b.version == t.version
+        && b.name == target.name
+        && b.version == target.version
         && b.target_environment == env
 }
 

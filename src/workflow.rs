@@ -208,14 +208,8 @@ pub fn check_staged(spec: &Spec, config: &Config, before: Option<&Ticket>) -> Re
     let Some(env) = approvals::previous_environment(config, &t.target_environment) else {
         return Ok(());
     };
-    let probe = |b: &Ticket| {
-        b.status.state == State::Deployed
-            && b.spec.target.name == t.name
-            && b.spec.target.version == t.version
-            && b.spec.target.target_environment == env
-    };
     match (before, spec.promoted_from) {
-        (Some(b), Some(id)) if b.id() == id && probe(b) => Ok(()),
+        (Some(b), Some(id)) if b.id() == id && approvals::is_stage_of(b, t, env) => Ok(()),
         (_, from) => Err(Error::conflict(format!(
             "{} {} must be deployed to {env} before it can go to {}{} (approvals.requireStaged)",
             t.name,
@@ -468,13 +462,7 @@ pub fn apply(
             entry.comment = Some(message.to_string());
         }
         Transition::BreakGlass { reason } => {
-            policy::check_admin(config, actor).map_err(|_| {
-                Error::permission(format!("{actor} may not break glass: only admins may"))
-                    .with_refusal(Refusal::BreakGlass)
-            })?;
-            if crate::model::visible_len(reason) == 0 {
-                return Err(Error::invalid("--break-glass needs a --reason"));
-            }
+            check_break_glass(config, actor, reason)?;
             entry.comment = Some(reason.trim().to_string());
         }
         Transition::ConfirmBreakGlass => {
@@ -605,13 +593,7 @@ pub fn check_deployable(
     // Break glass is an admin's act, inside a freeze or not: it opens
     // freezes and the wait timer.
     if let Some(reason) = break_glass {
-        policy::check_admin(config, actor).map_err(|_| {
-            Error::permission(format!("{actor} may not break glass: only admins may"))
-                .with_refusal(Refusal::BreakGlass)
-        })?;
-        if crate::model::visible_len(reason) == 0 {
-            return Err(Error::invalid("--break-glass needs a --reason"));
-        }
+        check_break_glass(config, actor, reason)?;
     }
     // Two-person break glass: the admins who agreed to the open request.
     let needed_admins = approvals::break_glass_admins(config);
@@ -652,30 +634,26 @@ pub fn check_deployable(
     let freeze = config.freezes.iter().find(|f| {
         f.from <= now && now < f.to && (f.environments.is_empty() || f.environments.contains(env))
     });
-    if let Some(f) = freeze {
-        match break_glass {
-            None => {
-                return Err(Error::permission(format!(
-                    "deploys to {env} are frozen until {}: {}",
-                    f.to.to_rfc3339(),
-                    f.reason
-                ))
-                .with_hint(
-                    "in an emergency an admin may deploy with --break-glass --reason \"why\"",
-                ))
-            }
-            Some(reason) => {
-                policy::check_admin(config, actor).map_err(|_| {
-                    Error::permission(format!(
-                        "{actor} may not break glass: only admins may deploy inside a freeze ({})",
-                        f.reason
-                    ))
-                })?;
-                if crate::model::visible_len(reason) == 0 {
-                    return Err(Error::invalid("--break-glass needs a --reason"));
-                }
-            }
-        }
+    // Break glass (checked above) opens a freeze.
+    if let (Some(f), None) = (freeze, break_glass) {
+        return Err(Error::permission(format!(
+            "deploys to {env} are frozen until {}: {}",
+            f.to.to_rfc3339(),
+            f.reason
+        ))
+        .with_hint("in an emergency an admin may deploy with --break-glass --reason \"why\""));
+    }
+    Ok(())
+}
+
+/// Breaking glass is an admin's act, with a reason.
+fn check_break_glass(config: &Config, actor: &str, reason: &str) -> Result<()> {
+    policy::check_admin(config, actor).map_err(|_| {
+        Error::permission(format!("{actor} may not break glass: only admins may"))
+            .with_refusal(Refusal::BreakGlass)
+    })?;
+    if crate::model::visible_len(reason) == 0 {
+        return Err(Error::invalid("--break-glass needs a --reason"));
     }
     Ok(())
 }
