@@ -17,6 +17,7 @@
 
 use serde::{Deserialize, Deserializer};
 
+use super::json_kind;
 use crate::error::{Error, Result};
 
 /// Infracost JSON format major version this module reads (`"0.2"` today).
@@ -241,17 +242,6 @@ pub fn parse_cost(json: &[u8], origin: &str) -> Result<Cost> {
         monthly_after,
         currency,
     })
-}
-
-fn json_kind(v: &serde_json::Value) -> &'static str {
-    match v {
-        serde_json::Value::Null => "null",
-        serde_json::Value::Bool(_) => "a boolean",
-        serde_json::Value::Number(_) => "a number",
-        serde_json::Value::String(_) => "a string",
-        serde_json::Value::Array(_) => "an array",
-        serde_json::Value::Object(_) => "an object",
-    }
 }
 
 #[cfg(test)]

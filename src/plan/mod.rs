@@ -460,7 +460,7 @@ fn check_encoding(json: &[u8]) -> Result<&[u8]> {
     Ok(text)
 }
 
-fn json_kind(v: &serde_json::Value) -> &'static str {
+pub(crate) fn json_kind(v: &serde_json::Value) -> &'static str {
     match v {
         serde_json::Value::Null => "null",
         serde_json::Value::Bool(_) => "a boolean",
