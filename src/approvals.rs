@@ -96,6 +96,16 @@ pub fn in_group(config: &Config, name: &str, email: &str) -> bool {
         .is_some_and(|members| members.iter().any(|m| same_email(m, email)))
 }
 
+/// Whether `actor` is a member of a group some approval rule requires: only
+/// then can [`group_reviewer`] hold for any request.
+pub fn in_rule_group(config: &Config, actor: &str) -> bool {
+    config
+        .approvals
+        .rules
+        .iter()
+        .any(|r| in_group(config, &r.require.group, actor))
+}
+
 /// Whether `actor` reviews the request as a member of a group one of its
 /// rules requires (members need no tenant role for that).
 pub fn group_reviewer(config: &Config, ticket: &Ticket, actor: &str) -> bool {

@@ -535,6 +535,66 @@ impl HistoryEntry {
     }
 }
 
+/// What reads filter, count and search a ticket by, without the rest of
+/// it: kept per ticket in the summary cache (SPEC §14), so `list`, `stats`
+/// and the review queue need not parse every ticket file. Built only by
+/// [`Summary::of`], so it says exactly what the ticket says.
+///
+/// Its serialized form is the cache's alone, so its keys are short.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    #[serde(rename = "i")]
+    pub id: RequestId,
+    #[serde(rename = "s")]
+    pub state: State,
+    #[serde(rename = "t")]
+    pub tenant: String,
+    #[serde(rename = "c")]
+    pub created_by: String,
+    #[serde(rename = "n")]
+    pub name: String,
+    #[serde(rename = "v")]
+    pub version: String,
+    #[serde(rename = "e")]
+    pub target_environment: String,
+    #[serde(rename = "j")]
+    pub justification: String,
+    #[serde(rename = "a", default, skip_serializing_if = "Option::is_none")]
+    pub approved_at: Option<DateTime<Utc>>,
+    #[serde(rename = "r", default, skip_serializing_if = "Option::is_none")]
+    pub rejected_at: Option<DateTime<Utc>>,
+    #[serde(rename = "d", default, skip_serializing_if = "Option::is_none")]
+    pub deployed_at: Option<DateTime<Utc>>,
+    /// Deployed with break glass at least once (its incident report may
+    /// be due, SPEC §4a).
+    #[serde(rename = "b", default, skip_serializing_if = "std::ops::Not::not")]
+    pub break_glass: bool,
+}
+
+impl Summary {
+    pub fn of(t: &Ticket) -> Summary {
+        let target = &t.spec.target;
+        Summary {
+            id: t.id(),
+            state: t.status.state,
+            tenant: t.metadata.tenant.clone(),
+            created_by: t.metadata.created_by.clone(),
+            name: target.name.clone(),
+            version: target.version.clone(),
+            target_environment: target.target_environment.clone(),
+            justification: t.spec.request.justification.clone(),
+            approved_at: t.status.approved_at,
+            rejected_at: t.status.rejected_at,
+            deployed_at: t.status.deployed_at,
+            break_glass: t
+                .status
+                .history
+                .iter()
+                .any(|e| e.action == Action::Deploying && e.break_glass.is_some()),
+        }
+    }
+}
+
 impl Ticket {
     pub fn id(&self) -> RequestId {
         self.metadata.id

@@ -86,16 +86,7 @@ pub fn check(config: &Config, actor: &str, cap: Capability, ticket: &Ticket) -> 
     let tenant = ticket.metadata.tenant.as_str();
     let own = crate::model::same_email(&ticket.metadata.created_by, actor);
     let id = ticket.id();
-    let allowed = match (user.role, cap) {
-        (Role::Admin, _) => true,
-        (Role::TenantAdmin, _) => in_tenant(user, tenant),
-        (Role::Devops, Capability::Create | Capability::Deploy) => in_tenant(user, tenant),
-        (Role::Devops, Capability::Cancel | Capability::View) => own,
-        (Role::Devops, Capability::Review) => false,
-        (Role::Viewer, Capability::View) => in_tenant(user, tenant),
-        (Role::Viewer, _) => false,
-    };
-    if !allowed {
+    if !role_allows(user, cap, tenant, own) {
         let why = match (user.role, cap) {
             (Role::Viewer, c) if c != Capability::View => "at all".to_string(),
             (Role::Devops, Capability::Review) => "at all".to_string(),
@@ -110,6 +101,36 @@ pub fn check(config: &Config, actor: &str, cap: Capability, ticket: &Ticket) -> 
         return check_reviewer(actor, ticket);
     }
     Ok(())
+}
+
+/// What a user's role alone allows on a request of `tenant` (`own`: the
+/// user created it): SPEC §4's table, without the group rules of §4a.
+fn role_allows(user: &User, cap: Capability, tenant: &str, own: bool) -> bool {
+    match (user.role, cap) {
+        (Role::Admin, _) => true,
+        (Role::TenantAdmin, _) => in_tenant(user, tenant),
+        (Role::Devops, Capability::Create | Capability::Deploy) => in_tenant(user, tenant),
+        (Role::Devops, Capability::Cancel | Capability::View) => own,
+        (Role::Devops, Capability::Review) => false,
+        (Role::Viewer, Capability::View) => in_tenant(user, tenant),
+        (Role::Viewer, _) => false,
+    }
+}
+
+/// Whether `actor`'s role lets them view a request of `tenant` created by
+/// `created_by`, from those two facts alone (reads that have only a
+/// ticket's summary). [`can_view`] may say yes where this says no only
+/// for a member of a group some approval rule requires
+/// ([`crate::approvals::in_rule_group`]).
+pub fn role_may_view(config: &Config, actor: &str, tenant: &str, created_by: &str) -> bool {
+    config.user(actor).is_some_and(|user| {
+        role_allows(
+            user,
+            Capability::View,
+            tenant,
+            crate::model::same_email(created_by, actor),
+        )
+    })
 }
 
 /// No self-approval, one approval per person.

@@ -13,9 +13,10 @@ use serde::Serialize;
 use crate::action;
 use crate::config::Config;
 use crate::error::Result;
-use crate::model::{same_email, RequestId, State, Ticket};
+use crate::model::{same_email, RequestId, State, Summary, Ticket};
 use crate::policy::{self, Capability};
 use crate::session::Session;
+use crate::store::cache::{CachedTicket, JsonReader};
 use crate::store::signing::Verifier;
 use crate::store::Store;
 use crate::trust::Trusted;
@@ -79,7 +80,7 @@ pub struct Listing {
 }
 
 /// Counts for a dashboard (SPEC §6 `stats`, §12 `/stats`).
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct Stats {
     pub pending: usize,
@@ -136,36 +137,90 @@ impl<'s> View<'s> {
 
     /// Every ticket the actor may view, oldest first.
     pub fn visible(&self) -> Result<Listing> {
-        let mut out = Listing::default();
-        for file in self.store.ticket_files(self.head)? {
-            match Ticket::from_yaml(&file.bytes, &file.path) {
-                Ok(t) => {
-                    if policy::can_view(&self.config, &self.actor, &t) {
-                        out.tickets.push(t);
-                    }
-                }
-                Err(e) => out.skipped.push(e.message().to_string()),
-            }
-        }
-        Ok(out)
+        self.list(&Filter::default())
     }
 
     /// The visible tickets that match `filter`.
     pub fn list(&self, filter: &Filter) -> Result<Listing> {
-        let mut listing = self.visible()?;
-        listing.tickets.retain(|t| self.matches(filter, t));
-        Ok(listing)
+        let mut tickets = Vec::new();
+        let skipped = self.each_listed(filter, |v| {
+            tickets.push(v.into_ticket()?);
+            Ok(())
+        })?;
+        Ok(Listing { tickets, skipped })
     }
 
-    fn matches(&self, f: &Filter, t: &Ticket) -> bool {
-        f.state.is_none_or(|s| t.status.state == s)
-            && f.tenant.as_deref().is_none_or(|x| t.metadata.tenant == x)
+    /// Call `each` with every visible ticket that matches `filter`, oldest
+    /// first, from the summary cache (SPEC §14): a ticket is decoded only
+    /// when a rule needs more than its summary or `each` asks for it.
+    /// Returns the ticket files that do not parse.
+    pub fn each_listed(
+        &self,
+        filter: &Filter,
+        mut each: impl FnMut(Visible<'_, '_>) -> Result<()>,
+    ) -> Result<Vec<String>> {
+        self.each_visible(|mut v| {
+            if !self.matches(filter, v.summary) {
+                return Ok(());
+            }
+            if filter.pending && !self.may_review(v.ticket()?) {
+                return Ok(());
+            }
+            each(v)
+        })
+    }
+
+    /// Call `each` with every ticket the actor may view, oldest first;
+    /// returns the ticket files that do not parse.
+    fn each_visible(
+        &self,
+        mut each: impl FnMut(Visible<'_, '_>) -> Result<()>,
+    ) -> Result<Vec<String>> {
+        let cached = self.store.cached_tickets(self.head)?;
+        let mut reader = cached.json();
+        // Only a member of a rule's group may view more than the role
+        // table says, and only that needs the whole ticket.
+        let by_group = crate::approvals::in_rule_group(&self.config, &self.actor);
+        let mut skipped = Vec::new();
+        for entry in cached.entries() {
+            let entry = &entry?;
+            let summary = match &entry.summary {
+                Ok(s) => s,
+                Err(why) => {
+                    skipped.push(why.clone());
+                    continue;
+                }
+            };
+            let mut v = Visible {
+                summary,
+                entry,
+                reader: &mut reader,
+                ticket: None,
+            };
+            let seen = policy::role_may_view(
+                &self.config,
+                &self.actor,
+                &summary.tenant,
+                &summary.created_by,
+            ) || (by_group && policy::can_view(&self.config, &self.actor, v.ticket()?));
+            if seen {
+                each(v)?;
+            }
+        }
+        Ok(skipped)
+    }
+
+    /// Whether `s` matches `f`, but for `pending`'s review rights (which
+    /// need the whole ticket: [`View::may_review`]).
+    fn matches(&self, f: &Filter, s: &Summary) -> bool {
+        f.state.is_none_or(|x| s.state == x)
+            && f.tenant.as_deref().is_none_or(|x| s.tenant == x)
             && f.created_by
                 .as_deref()
-                .is_none_or(|x| same_email(&t.metadata.created_by, x))
-            && (!f.mine || same_email(&t.metadata.created_by, &self.actor))
-            && (!f.pending || self.may_review(t))
-            && f.text.as_deref().is_none_or(|x| mentions(t, x))
+                .is_none_or(|x| same_email(&s.created_by, x))
+            && (!f.mine || same_email(&s.created_by, &self.actor))
+            && (!f.pending || s.state == State::Pending)
+            && f.text.as_deref().is_none_or(|x| mentions(s, x))
     }
 
     /// What the actor may do to `t` now (SPEC §4, §5): each transition
@@ -209,39 +264,40 @@ impl<'s> View<'s> {
     /// how many requests wait for the actor, the tenants of the visible
     /// requests, and those that match `filter`.
     pub fn overview(&self, filter: &Filter) -> Result<Overview> {
-        let listing = self.visible()?;
-        let stats = stats_of(&listing.tickets, self.now);
-        let waiting = listing
-            .tickets
-            .iter()
-            .filter(|t| self.may_review(t))
-            .count();
-        let mut tenants: Vec<String> = listing
-            .tickets
-            .iter()
-            .map(|t| t.metadata.tenant.clone())
-            .collect();
-        tenants.sort();
-        tenants.dedup();
-        let tickets = listing
-            .tickets
-            .into_iter()
-            .filter(|t| self.matches(filter, t))
-            .collect();
+        let mut stats = Stats::default();
+        let mut waiting = 0;
+        let mut tenants = std::collections::BTreeSet::new();
+        let mut tickets = Vec::new();
+        let skipped = self.each_visible(|mut v| {
+            stats.count(v.summary, self.now);
+            tenants.insert(v.summary.tenant.clone());
+            if v.summary.state == State::Pending && self.may_review(v.ticket()?) {
+                waiting += 1;
+            }
+            if self.matches(filter, v.summary) && (!filter.pending || self.may_review(v.ticket()?))
+            {
+                tickets.push(v.into_ticket()?);
+            }
+            Ok(())
+        })?;
         Ok(Overview {
             stats,
             waiting,
-            tenants,
+            tenants: tenants.into_iter().collect(),
             tickets,
-            skipped: listing.skipped,
+            skipped,
         })
     }
 
-    /// Counts over the visible tickets, as of the session's clock.
-    pub fn stats(&self) -> Result<(Stats, Listing)> {
-        let listing = self.visible()?;
-        let stats = stats_of(&listing.tickets, self.now);
-        Ok((stats, listing))
+    /// Counts over the visible tickets, as of the session's clock, and the
+    /// ticket files that do not parse.
+    pub fn stats(&self) -> Result<(Stats, Vec<String>)> {
+        let mut stats = Stats::default();
+        let skipped = self.each_visible(|v| {
+            stats.count(v.summary, self.now);
+            Ok(())
+        })?;
+        Ok((stats, skipped))
     }
 
     /// One ticket, if the actor may view it (exit 3 otherwise).
@@ -274,44 +330,70 @@ impl<'s> View<'s> {
     }
 }
 
-/// Pending requests; approved and rejected on `now`'s day; deployed since
-/// Monday 00:00 UTC of `now`'s week.
-pub fn stats_of(tickets: &[Ticket], now: DateTime<Utc>) -> Stats {
-    let today = now.date_naive();
-    let monday = today - Duration::days(today.weekday().num_days_from_monday() as i64);
-    let on_today = |t: &Option<DateTime<Utc>>| t.is_some_and(|t| t.date_naive() == today);
-    let count = |f: &dyn Fn(&Ticket) -> bool| tickets.iter().filter(|t| f(t)).count();
-    Stats {
-        pending: count(&|t| t.status.state == State::Pending),
-        approved_today: count(&|t| on_today(&t.status.approved_at)),
-        rejected_today: count(&|t| on_today(&t.status.rejected_at)),
-        deployed_this_week: count(&|t| {
-            t.status
-                .deployed_at
-                .is_some_and(|d| d.date_naive() >= monday && d <= now)
-        }),
+impl Stats {
+    /// Count `s`: pending; approved and rejected on `now`'s day; deployed
+    /// since Monday 00:00 UTC of `now`'s week.
+    fn count(&mut self, s: &Summary, now: DateTime<Utc>) {
+        let today = now.date_naive();
+        let monday = today - Duration::days(today.weekday().num_days_from_monday() as i64);
+        let on_today = |t: Option<DateTime<Utc>>| t.is_some_and(|t| t.date_naive() == today);
+        self.pending += usize::from(s.state == State::Pending);
+        self.approved_today += usize::from(on_today(s.approved_at));
+        self.rejected_today += usize::from(on_today(s.rejected_at));
+        self.deployed_this_week += usize::from(
+            s.deployed_at
+                .is_some_and(|d| d.date_naive() >= monday && d <= now),
+        );
     }
 }
 
-/// Whether `t` mentions `text` in its id, target, tenant, creator or
+/// Whether `s` mentions `text` in its id, target, tenant, creator or
 /// justification, ignoring case.
-fn mentions(t: &Ticket, text: &str) -> bool {
+fn mentions(s: &Summary, text: &str) -> bool {
     let text = text.trim().to_lowercase();
     if text.is_empty() {
         return true;
     }
-    let target = &t.spec.target;
     [
-        t.id().to_string().as_str(),
-        &target.name,
-        &target.version,
-        &target.target_environment,
-        &t.metadata.tenant,
-        &t.metadata.created_by,
-        &t.spec.request.justification,
+        s.id.to_string().as_str(),
+        &s.name,
+        &s.version,
+        &s.target_environment,
+        &s.tenant,
+        &s.created_by,
+        &s.justification,
     ]
     .iter()
     .any(|field| field.to_lowercase().contains(&text))
+}
+
+/// A ticket the actor may view, from the summary cache: its summary, and
+/// the ticket itself or its JSON, read when asked for.
+pub struct Visible<'a, 'r> {
+    pub summary: &'a Summary,
+    entry: &'a CachedTicket,
+    reader: &'a mut JsonReader<'r>,
+    ticket: Option<Ticket>,
+}
+
+impl Visible<'_, '_> {
+    /// The whole ticket.
+    pub fn ticket(&mut self) -> Result<&Ticket> {
+        if self.ticket.is_none() {
+            self.ticket = Some(self.reader.ticket(self.entry)?);
+        }
+        Ok(self.ticket.as_ref().expect("just decoded"))
+    }
+
+    pub fn into_ticket(mut self) -> Result<Ticket> {
+        self.ticket()?;
+        Ok(self.ticket.take().expect("just decoded"))
+    }
+
+    /// The ticket as an element of `ipr list --format json`'s array.
+    pub fn json(&mut self) -> Result<&[u8]> {
+        self.reader.get(self.entry)
+    }
 }
 
 /// A request in a review queue, with what it still needs (`ipr list
@@ -351,14 +433,18 @@ pub fn overdue_incidents(
         return Ok(Vec::new());
     }
     let mut out = Vec::new();
-    for file in store.ticket_files(head)? {
-        let Ok(t) = crate::model::Ticket::from_yaml(&file.bytes, &file.path) else {
+    let cached = store.cached_tickets(head)?;
+    let mut reader = cached.json();
+    for entry in cached.entries() {
+        let entry = entry?;
+        if !entry.summary.as_ref().is_ok_and(|s| s.break_glass) {
             continue;
-        };
+        }
+        let t = reader.ticket(&entry)?;
         if let Some(due) = crate::approvals::incident_overdue(&config, &t, now) {
             out.push(crate::violation::Violation {
                 commit: head.map(|h| h.to_string()).unwrap_or_default(),
-                file: file.path,
+                file: entry.path.clone(),
                 rule: crate::violation::Rule::IncidentOverdue,
                 message: format!(
                     "{}: the incident report of its break-glass deploy was due {}; `ipr incident {} --report URL` records it",

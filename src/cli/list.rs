@@ -43,26 +43,44 @@ pub struct Args {
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let (store, session) = ctx.open()?;
     let view = View::open(&store, &session)?;
-    let listing = view.list(&Filter {
+    let filter = Filter {
         state: args.state,
         tenant: args.tenant,
         created_by: args.created_by,
         mine: args.mine,
         pending: args.pending,
         text: args.search,
-    })?;
+    };
+    let now = session.now();
+    if ctx.format == Format::Json {
+        // Straight from the summary cache to stdout, one request at a
+        // time: each ticket's JSON is kept as this prints it, so only the
+        // review queue, which adds `needs`, parses tickets (SPEC §14).
+        let mut out = output::JsonArray::stdout();
+        let skipped = view.each_listed(&filter, |mut v| {
+            if v.summary.break_glass {
+                warn_incident(&view, v.ticket()?, now);
+            }
+            if args.pending {
+                let ticket = v.ticket()?;
+                let queued = crate::query::Queued {
+                    ticket,
+                    needs: crate::approvals::needs(view.config(), ticket),
+                };
+                out.element(&crate::store::cache::array_element(&queued))
+            } else {
+                out.element(v.json()?)
+            }
+        })?;
+        out.finish()?;
+        ctx.warn_view(&view, &skipped);
+        return Ok(());
+    }
+    let listing = view.list(&filter)?;
     ctx.warn_view(&view, &listing.skipped);
     let shown = &listing.tickets;
-    let now = session.now();
     for t in shown {
-        if let Some(due) = crate::approvals::incident_overdue(view.config(), t, now) {
-            eprintln!(
-                "warning: {}: the incident report of its break-glass deploy was due {} (breakGlass.incidentWithin); record it with `ipr incident {} --report URL`",
-                t.id(),
-                due.to_rfc3339(),
-                t.id()
-            );
-        }
+        warn_incident(&view, t, now);
     }
     match ctx.format {
         Format::Table => {
@@ -113,5 +131,17 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
             &crate::query::queued(view.config(), shown),
         )?),
         f => output::print(&output::data(f, shown)?),
+    }
+}
+
+/// The warning of a request whose incident report is overdue.
+fn warn_incident(view: &View<'_>, t: &crate::model::Ticket, now: chrono::DateTime<chrono::Utc>) {
+    if let Some(due) = crate::approvals::incident_overdue(view.config(), t, now) {
+        eprintln!(
+            "warning: {}: the incident report of its break-glass deploy was due {} (breakGlass.incidentWithin); record it with `ipr incident {} --report URL`",
+            t.id(),
+            due.to_rfc3339(),
+            t.id()
+        );
     }
 }

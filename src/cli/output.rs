@@ -21,6 +21,44 @@ pub fn print(text: &str) -> Result<()> {
         }
         out.flush()
     });
+    stdout_result(result)
+}
+
+/// A JSON array written to stdout as its elements come, for lists too
+/// long to build in memory; byte for byte what [`data`] prints for the
+/// whole list. A closed pipe ends the program quietly, as [`print`] does.
+pub struct JsonArray {
+    out: std::io::BufWriter<std::io::StdoutLock<'static>>,
+    empty: bool,
+}
+
+impl JsonArray {
+    pub fn stdout() -> JsonArray {
+        JsonArray {
+            out: std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock()),
+            empty: true,
+        }
+    }
+
+    /// One element, as pretty JSON indented to sit in the array
+    /// ([`crate::store::cache::array_element`]).
+    pub fn element(&mut self, json: &[u8]) -> Result<()> {
+        let sep: &[u8] = if self.empty { b"[\n" } else { b",\n" };
+        self.empty = false;
+        stdout_result(
+            self.out
+                .write_all(sep)
+                .and_then(|_| self.out.write_all(json)),
+        )
+    }
+
+    pub fn finish(mut self) -> Result<()> {
+        let end: &[u8] = if self.empty { b"[]\n" } else { b"\n]\n" };
+        stdout_result(self.out.write_all(end).and_then(|_| self.out.flush()))
+    }
+}
+
+fn stdout_result(result: std::io::Result<()>) -> Result<()> {
     match result {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),

@@ -14,8 +14,8 @@ pub struct Args {}
 pub fn run(ctx: &Ctx, _args: Args) -> Result<()> {
     let (store, session) = ctx.open()?;
     let view = View::open(&store, &session)?;
-    let (stats, listing) = view.stats()?;
-    ctx.warn_view(&view, &listing.skipped);
+    let (stats, skipped) = view.stats()?;
+    ctx.warn_view(&view, &skipped);
     match ctx.format {
         Format::Table => output::print(&output::table(
             &[

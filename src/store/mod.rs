@@ -7,6 +7,7 @@
 //! action started (compare-and-swap); the file in the working tree and its
 //! index entry are then brought in line with the new commit.
 
+pub mod cache;
 pub mod history;
 mod landing;
 pub mod remote;
