@@ -254,10 +254,14 @@ fn staged_predecessor(store: &Store, snap: &Snapshot, spec: &mut Spec) -> Result
         return Ok(None);
     };
     let mut found: Option<Ticket> = None;
-    for file in store.ticket_files(snap.head)? {
-        let Ok(t) = Ticket::from_yaml(&file.bytes, &file.path) else {
-            continue;
-        };
+    let target = &spec.target;
+    let nominees = store.tickets_where(snap.head, |s| {
+        s.state == crate::model::State::Deployed
+            && s.name == target.name
+            && s.version == target.version
+            && s.target_environment == env
+    })?;
+    for t in nominees {
         if crate::approvals::is_stage_of(&t, &spec.target, env)
             && snap.trust.check_ticket(t.id()).is_ok()
         {

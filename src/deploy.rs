@@ -256,10 +256,7 @@ pub fn auto_deploy(
 pub fn due(store: &Store, session: &Session) -> Result<Vec<RequestId>> {
     let snap = action::snapshot(store, session)?;
     let mut out = Vec::new();
-    for file in store.ticket_files(snap.head)? {
-        let Ok(t) = Ticket::from_yaml(&file.bytes, &file.path) else {
-            continue;
-        };
+    for t in store.tickets_where(snap.head, |s| s.state == State::Approved)? {
         if t.status.state != State::Approved || snap.trust.check_ticket(t.id()).is_err() {
             continue;
         }
@@ -530,10 +527,7 @@ pub fn resumable(
     config: &crate::config::Config,
 ) -> Result<Vec<(RequestId, String)>> {
     let mut out = Vec::new();
-    for file in store.ticket_files(at)? {
-        let Ok(ticket) = Ticket::from_yaml(&file.bytes, &file.path) else {
-            continue;
-        };
+    for ticket in store.tickets_where(at, |s| s.state == State::Deploying)? {
         if ticket.status.state != State::Deploying {
             continue;
         }

@@ -65,11 +65,10 @@ pub fn detect(tf: &TerraformConfig, repo_root: &Path) -> Result<Vec<u8>> {
 
 /// The open drift request of stack `name` at `at`, if there is one.
 pub fn open_request(store: &Store, at: Option<Oid>, name: &str) -> Result<Option<Ticket>> {
-    for file in store.ticket_files(at)? {
-        // A ticket that does not parse is `ipr verify`'s to report, not ours.
-        let Ok(t) = Ticket::from_yaml(&file.bytes, &file.path) else {
-            continue;
-        };
+    let nominees = store.tickets_where(at, |s| {
+        s.name == name && s.version == MARKER && !s.state.is_terminal()
+    })?;
+    for t in nominees {
         let target = &t.spec.target;
         if target.kind == TargetType::Terraform
             && target.name == name

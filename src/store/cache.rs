@@ -416,6 +416,31 @@ impl Store {
         CachedTickets::open(file).map_err(|why| corrupt(format!("as just written, it {why}")))
     }
 
+    /// The tickets at `at`, in path order, whose summary `nominate`
+    /// accepts, each read and parsed from git itself: for actions, which
+    /// let the cache narrow a search but judge only what git holds
+    /// (`nominate` must accept every ticket the caller could want). Files
+    /// that do not parse are skipped (`ipr verify` reports them).
+    pub fn tickets_where(
+        &self,
+        at: Option<Oid>,
+        nominate: impl Fn(&Summary) -> bool,
+    ) -> Result<Vec<Ticket>> {
+        let mut out = Vec::new();
+        for entry in self.cached_tickets(at)?.entries() {
+            let entry = entry?;
+            if !entry.summary.as_ref().is_ok_and(&nominate) {
+                continue;
+            }
+            if let Some(bytes) = self.read(at, &entry.path)? {
+                if let Ok(t) = Ticket::from_yaml(&bytes, &entry.path) {
+                    out.push(t);
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// `requests/prod/*/*` at `at`: (path, tree id), in path order.
     fn month_folders(&self, at: Option<Oid>) -> Result<Vec<(String, Oid)>> {
         let Some(tree) = self.tree_at(at)? else {
