@@ -17,7 +17,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 use ipr::config::{Config, Role, User, ALLOWED_SIGNERS_PATH, CONFIG_PATH};
 use ipr::model::{Impact, PreChecks, RequestDetails, RequestId, Spec, Target, TargetType, Ticket};
-use ipr::store::{Change, Identity, Store};
+use ipr::store::signing::Signer;
+use ipr::store::{Change, Identity, SignMode, Store};
 use ipr::workflow::{self, Transition};
 
 const TENANT: &str = "tenant-finance";
@@ -62,6 +63,9 @@ struct Gen {
     now: DateTime<Utc>,
     config: Config,
     done: usize,
+    /// From the repository's git config (`commit.gpgsign`, `gpg.format`,
+    /// `user.signingkey`), as `ipr` signs.
+    signer: Option<Signer>,
 }
 
 impl Gen {
@@ -82,7 +86,7 @@ impl Gen {
                 subject,
                 actor: &actor,
                 time: self.now,
-                signer: None,
+                signer: self.signer.as_ref(),
                 via: None,
                 committer: None,
             })
@@ -131,6 +135,7 @@ fn main() {
         git2::Repository::init_opts(path, &opts).expect("init");
     }
     let store = Store::open(Some(path)).expect("open");
+    let signer = Signer::from_config(store.repo(), SignMode::Auto).expect("signing config");
     let admin = "ops-lead@example.com";
     let (dev, ta, ta2) = (
         "pierre.durand@example.com",
@@ -147,6 +152,7 @@ fn main() {
             .with_timezone(&Utc),
         config: config.clone(),
         done: 0,
+        signer,
     };
     g.write(
         CONFIG_PATH,

@@ -11,8 +11,9 @@
 
 use std::time::{Duration, Instant};
 
-use ipr::store::Store;
+use ipr::store::{Change, Identity, Store};
 use ipr::trust;
+use ipr::workflow::{self, Transition};
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -74,6 +75,54 @@ fn main() {
         times.push(t.elapsed());
     }
 
+    // One approval on top, as `ipr approve` commits it: what the check
+    // of the next action pays for a transition it has not verified yet
+    // (another clone's approval, after a pull). Five siblings, each of
+    // another pending request.
+    let config = store.config(Some(head)).expect("config");
+    let approver = Identity {
+        name: "jean.dupont".into(),
+        email: "jean.dupont@example.com".into(),
+    };
+    let mut approvals = Vec::new();
+    let pending = store
+        .tickets_where(Some(head), |s| s.state == ipr::model::State::Pending)
+        .expect("pending requests");
+    for ticket in pending.iter().take(5) {
+        let now = ticket.metadata.created_at + chrono::Duration::hours(1);
+        let next = workflow::apply(
+            ticket,
+            &Transition::Approve { comment: None },
+            &approver.email,
+            &config,
+            now,
+        )
+        .expect("an approval the rules allow");
+        let id = ticket.id().to_string();
+        let commit = store
+            .build_commit(&Change {
+                parent: Some(head),
+                path: &ticket.path(),
+                content: next.to_yaml().as_bytes(),
+                action: "approve",
+                subject: &id,
+                actor: &approver,
+                time: now,
+                signer: None,
+                via: None,
+                committer: None,
+            })
+            .expect("commit");
+        let t = Instant::now();
+        let trusted = trust::check(&store, Some(commit)).expect("check");
+        approvals.push(t.elapsed());
+        assert!(
+            trusted.violations.is_empty(),
+            "the approval verifies: {:?}",
+            trusted.violations.first()
+        );
+    }
+
     if let Some(cold) = cold {
         println!(
             "first check on a fresh clone (whole history): {:>9.3} s",
@@ -88,4 +137,11 @@ fn main() {
         "check with one new commit since that point:  {:>9.1} ms (median of 5)",
         median(times).as_secs_f64() * 1000.0
     );
+    if !approvals.is_empty() {
+        println!(
+            "check with one new approval since that point: {:>8.1} ms (median of {})",
+            median(approvals.clone()).as_secs_f64() * 1000.0,
+            approvals.len()
+        );
+    }
 }
