@@ -77,8 +77,9 @@ fn main() {
 
     // One approval on top, as `ipr approve` commits it: what the check
     // of the next action pays for a transition it has not verified yet
-    // (another clone's approval, after a pull). Five siblings, each of
-    // another pending request.
+    // (another clone's approval, after a pull). Five in a row, each of
+    // another pending request, each checked from the point the check
+    // before it remembered.
     let config = store.config(Some(head)).expect("config");
     let approver = Identity {
         name: "jean.dupont".into(),
@@ -88,6 +89,7 @@ fn main() {
     let pending = store
         .tickets_where(Some(head), |s| s.state == ipr::model::State::Pending)
         .expect("pending requests");
+    let mut parent = head;
     for ticket in pending.iter().take(5) {
         let now = ticket.metadata.created_at + chrono::Duration::hours(1);
         let next = workflow::apply(
@@ -101,7 +103,7 @@ fn main() {
         let id = ticket.id().to_string();
         let commit = store
             .build_commit(&Change {
-                parent: Some(head),
+                parent: Some(parent),
                 path: &ticket.path(),
                 content: next.to_yaml().as_bytes(),
                 action: "approve",
@@ -116,6 +118,7 @@ fn main() {
         let t = Instant::now();
         let trusted = trust::check(&store, Some(commit)).expect("check");
         approvals.push(t.elapsed());
+        parent = commit;
         assert!(
             trusted.violations.is_empty(),
             "the approval verifies: {:?}",
