@@ -8,6 +8,7 @@
 //! index entry are then brought in line with the new commit.
 
 pub mod cache;
+mod allowed_signers;
 pub mod history;
 mod landing;
 pub mod remote;

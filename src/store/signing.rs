@@ -4,13 +4,22 @@
 //!
 //! openpgp and x509 run `gpg --status-fd=2 -bsau KEY` (or gpgsm) with the
 //! commit on stdin; ssh runs `ssh-keygen -Y sign -n git -f KEY FILE`.
+//!
+//! Checking signatures ([`Verifier`]): openpgp runs gpg; ssh is checked
+//! in-process against `.ipr/allowed_signers`, with ssh-keygen's verdicts,
+//! and runs ssh-keygen only for what ipr does not check itself.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 
+use chrono::Datelike;
 use git2::Repository;
+use ssh_key::public::KeyData;
+use ssh_key::{Algorithm, HashAlg, PublicKey, SshSig};
 
+use super::allowed_signers::{self, Entry};
 use crate::error::{Error, Result};
 
 /// Whether to sign a commit.
@@ -234,10 +243,17 @@ impl SignatureStatus {
 /// Checks signatures the way `git verify-commit` does, with the programs
 /// git config names (`gpg.program`, `gpg.openpgp.program`, `gpg.ssh.program`).
 ///
-/// - ssh: `ssh-keygen -Y verify -f ALLOWED_SIGNERS -I EMAIL -n git -s SIG
-///   -Overify-time=COMMIT_TIME < PAYLOAD`; the allowed-signers file is the
-///   trust root. If that fails, `-Y check-novalidate` tells a bad signature
-///   from a good one by an unknown key.
+/// - ssh: checked in-process, with the verdicts of `ssh-keygen -Y verify
+///   -f ALLOWED_SIGNERS -I EMAIL -n git -s SIG -Overify-time=COMMIT_TIME <
+///   PAYLOAD`: the signature must verify over the payload in namespace
+///   `git`, and the allowed-signers file (the trust root, read once per
+///   distinct file) must have a line for EMAIL with that key, allowing
+///   namespace `git` at the commit time. What ipr does not check itself
+///   (a certificate or security-key signature, a key type or size it does
+///   not verify, a `cert-authority` line, or a file it does not read exactly
+///   as ssh-keygen would) is left to ssh-keygen: `-Y verify`, then, if that
+///   fails, `-Y check-novalidate` tells a bad signature from a good one by
+///   an unknown key.
 /// - openpgp: `gpg --status-fd=1 --verify SIG -` (GOODSIG / BADSIG / ERRSIG
 ///   / VALIDSIG), then the signing key must have a uid whose email is EMAIL;
 ///   the verifier's keyring is the trust root.
@@ -245,21 +261,51 @@ impl SignatureStatus {
 pub struct Verifier {
     ssh_program: String,
     gpg_program: String,
+    /// Whether ssh signatures are checked in-process where ipr can.
+    in_process: bool,
     /// Uids of openpgp keys already listed, by primary fingerprint.
     uids: std::sync::Mutex<std::collections::HashMap<String, Vec<(char, String)>>>,
+    /// Allowed-signers files already read, by their contents; `None` for
+    /// one left to ssh-keygen.
+    signers: std::sync::Mutex<AllowedSignersCache>,
 }
+
+type AllowedSignersCache = std::collections::HashMap<Vec<u8>, Option<Arc<Vec<Entry>>>>;
 
 impl Verifier {
     pub fn from_config(repo: &Repository) -> Result<Verifier> {
         let cfg = repo.config()?;
         let get = |k: &str| cfg.get_string(k).ok().filter(|s| !s.trim().is_empty());
-        Ok(Verifier {
-            ssh_program: get("gpg.ssh.program").unwrap_or_else(|| "ssh-keygen".into()),
-            gpg_program: get("gpg.openpgp.program")
+        Ok(Verifier::with_programs(
+            get("gpg.ssh.program").unwrap_or_else(|| "ssh-keygen".into()),
+            get("gpg.openpgp.program")
                 .or_else(|| get("gpg.program"))
                 .unwrap_or_else(|| "gpg".into()),
+        ))
+    }
+
+    /// A verifier that runs `ssh_program` (ssh-keygen) for the ssh
+    /// signatures it does not check in-process and `gpg_program` for
+    /// openpgp ones; [`Verifier::from_config`] takes both from git config.
+    pub fn with_programs(
+        ssh_program: impl Into<String>,
+        gpg_program: impl Into<String>,
+    ) -> Verifier {
+        Verifier {
+            ssh_program: ssh_program.into(),
+            gpg_program: gpg_program.into(),
+            in_process: true,
             uids: Default::default(),
-        })
+            signers: Default::default(),
+        }
+    }
+
+    /// Whether to check ssh signatures in-process where ipr can (`true`,
+    /// the default) or every one by running ssh-keygen (`false`). Both give
+    /// the same verdicts; the tests compare them.
+    pub fn with_in_process(mut self, in_process: bool) -> Verifier {
+        self.in_process = in_process;
+        self
     }
 
     /// Check `signed` (signature and payload) for `email`. `allowed_signers`
@@ -290,6 +336,162 @@ impl Verifier {
     }
 
     fn verify_ssh(
+        &self,
+        signature: &str,
+        payload: &str,
+        email: &str,
+        allowed_signers: Option<&std::path::Path>,
+        time: chrono::DateTime<chrono::Utc>,
+    ) -> Result<SignatureStatus> {
+        if self.in_process {
+            if let Some(status) =
+                self.verify_ssh_in_process(signature, payload, email, allowed_signers, time)
+            {
+                return Ok(status);
+            }
+        }
+        self.verify_ssh_program(signature, payload, email, allowed_signers, time)
+    }
+
+    /// The verdict `verify_ssh_program` would give, without running a
+    /// program; `None` where ssh-keygen must judge.
+    fn verify_ssh_in_process(
+        &self,
+        signature: &str,
+        payload: &str,
+        email: &str,
+        allowed_signers: Option<&std::path::Path>,
+        time: chrono::DateTime<chrono::Utc>,
+    ) -> Option<SignatureStatus> {
+        let sig = SshSig::from_pem(signature).ok()?;
+        let key = sig.public_key();
+        // ssh-keygen's names (`sshkey_type`); certificates, security keys
+        // and DSA are left to it.
+        let kind = match key {
+            KeyData::Ed25519(_) => "ED25519",
+            KeyData::Ecdsa(_) => "ECDSA",
+            KeyData::Rsa(_) => "RSA",
+            _ => return None,
+        };
+        // ssh-keygen leaves the reserved field out of what it verifies; it
+        // refuses RSA signatures over SHA-1 and a signature whose type is
+        // not its key's. Those rare cases are its to judge.
+        let rsa = matches!(key, KeyData::Rsa(_));
+        let algorithm_ok = match sig.signature().algorithm() {
+            Algorithm::Rsa { hash } => rsa && hash.is_some(),
+            algorithm => !rsa && algorithm == key.algorithm(),
+        };
+        if !sig.reserved().is_empty() || !algorithm_ok {
+            return None;
+        }
+        if sig.namespace() != "git" {
+            return Some(SignatureStatus::Bad {
+                reason: format!(
+                    "ssh signature does not verify: it is for namespace \"{}\", not \"git\"",
+                    sig.namespace()
+                ),
+            });
+        }
+        if PublicKey::from(key.clone())
+            .verify("git", payload.as_bytes(), &sig)
+            .is_err()
+        {
+            // The RSA code verifies 2048- to 4096-bit keys only: a failure
+            // may be the key's size, which ssh-keygen judges.
+            if rsa {
+                return None;
+            }
+            return Some(SignatureStatus::Bad {
+                reason: "ssh signature does not verify: it does not match the commit".into(),
+            });
+        }
+        // ssh-keygen reads -Overify-time as YYYYMMDDHHMMSSZ, after 1970.
+        let at = time.timestamp();
+        if at <= 0 || time.year() > 9999 {
+            return None;
+        }
+        let key_text = format!("{kind} key {}", key.fingerprint(HashAlg::Sha256));
+        let Some(path) = allowed_signers else {
+            return Some(SignatureStatus::UnknownKey {
+                key: format!("{key_text}, and there is no .ipr/allowed_signers"),
+            });
+        };
+        let entries = self.allowed_signers(path)?;
+        let mut why_not: Option<String> = None;
+        let mut owners: Vec<&str> = Vec::new();
+        for entry in entries
+            .iter()
+            .filter(|e| !e.cert_authority && e.key == *key)
+        {
+            if !entry.names(email) {
+                for owner in entry.principals.split(',').filter(|p| !p.is_empty()) {
+                    if !owners.contains(&owner) {
+                        owners.push(owner);
+                    }
+                }
+                continue;
+            }
+            let when = |t: i64| {
+                chrono::DateTime::from_timestamp(t, 0)
+                    .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+                    .unwrap_or_default()
+            };
+            let why = if !entry.allows_namespace("git") {
+                format!(
+                    "allows for {email} only in namespaces \"{}\"",
+                    entry.namespaces.as_deref().unwrap_or_default()
+                )
+            } else if let Some(after) = entry.valid_after.filter(|&a| at < a) {
+                format!(
+                    "allows for {email} only from {} (the commit is dated {})",
+                    when(after),
+                    when(at)
+                )
+            } else if let Some(before) = entry.valid_before.filter(|&b| at > b) {
+                format!(
+                    "allows for {email} only until {} (the commit is dated {})",
+                    when(before),
+                    when(at)
+                )
+            } else {
+                return Some(SignatureStatus::Good {
+                    signer: format!("{email} ({key_text})"),
+                });
+            };
+            why_not.get_or_insert(why);
+        }
+        let key = match (why_not, owners.is_empty()) {
+            (Some(why), _) => format!("{key_text}, which .ipr/allowed_signers {why}"),
+            (None, true) => format!("{key_text}, which .ipr/allowed_signers does not list"),
+            (None, false) => format!(
+                "{key_text}, which .ipr/allowed_signers gives to {}, not {email}",
+                owners.join(", ")
+            ),
+        };
+        Some(SignatureStatus::UnknownKey { key })
+    }
+
+    /// The lines of the allowed-signers file at `path`, read once per
+    /// distinct contents; `None` for a file left to ssh-keygen (one ipr
+    /// cannot read exactly as ssh-keygen does, or with `cert-authority`
+    /// lines, which concern certificates).
+    fn allowed_signers(&self, path: &std::path::Path) -> Option<Arc<Vec<Entry>>> {
+        let text = std::fs::read(path).ok()?;
+        let mut cache = self.signers.lock().expect("not poisoned");
+        if let Some(entries) = cache.get(&text) {
+            return entries.clone();
+        }
+        let entries = allowed_signers::parse(&text)
+            .ok()
+            .filter(|all| !all.iter().any(|e| e.cert_authority))
+            .map(Arc::new);
+        cache.insert(text, entries.clone());
+        entries
+    }
+
+    /// The verdict of running ssh-keygen: `-Y verify`, then `-Y
+    /// check-novalidate` and `-Y find-principals` when that fails.
+    fn verify_ssh_program(
         &self,
         signature: &str,
         payload: &str,

@@ -80,8 +80,9 @@ pub(super) struct SigJob {
 }
 
 impl Engine<'_> {
-    /// Check the signatures the walk collected (in parallel: each is a
-    /// process) and record the violations they give.
+    /// Check the signatures the walk collected (in parallel: ssh ones
+    /// in-process, openpgp ones each a gpg process) and record the
+    /// violations they give.
     pub(super) fn check_collected_signatures(&mut self) -> Result<()> {
         let jobs = std::mem::take(&mut self.jobs);
         if !jobs.is_empty() {
