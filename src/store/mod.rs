@@ -7,8 +7,8 @@
 //! action started (compare-and-swap); the file in the working tree and its
 //! index entry are then brought in line with the new commit.
 
-pub mod cache;
 mod allowed_signers;
+pub mod cache;
 pub mod history;
 mod landing;
 pub mod remote;
