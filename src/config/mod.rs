@@ -626,6 +626,12 @@ impl Config {
         }
         if let Some(l) = &self.llm {
             check_env_name(&l.api_key_env).map_err(|e| e.context("llm.apiKeyEnv"))?;
+            if l.timeout().is_zero() || l.timeout() > LlmConfig::MAX_TIMEOUT {
+                return Err(Error::invalid(format!(
+                    "llm.timeout: must be more than 0s and at most {}",
+                    humantime::format_duration(LlmConfig::MAX_TIMEOUT)
+                )));
+            }
         }
         Ok(())
     }

@@ -129,4 +129,20 @@ pub struct LlmConfig {
     pub base_url: Url,
     pub model: String,
     pub api_key_env: String,
+    /// How long one answer may take (default 30s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Span>,
+}
+
+impl LlmConfig {
+    /// The longest `timeout:` accepted.
+    pub const MAX_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+    const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+    /// How long one answer may take.
+    pub fn timeout(&self) -> std::time::Duration {
+        self.timeout
+            .as_ref()
+            .map_or(Self::DEFAULT_TIMEOUT, Span::get)
+    }
 }
