@@ -88,6 +88,7 @@ impl Gen {
                 time: self.now,
                 signer: self.signer.as_ref(),
                 via: None,
+                slack_user: None,
                 committer: None,
             })
             .expect("commit");

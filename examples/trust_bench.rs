@@ -112,6 +112,7 @@ fn main() {
                 time: now,
                 signer: None,
                 via: None,
+                slack_user: None,
                 committer: None,
             })
             .expect("commit");

@@ -120,6 +120,7 @@ impl Planned {
             time: snap.now,
             signer: signer.as_ref(),
             via: session.via.as_deref(),
+            slack_user: session.slack_user.as_deref(),
             committer: session.committer.as_ref(),
         })?;
         trust::check_signed_by(store, &snap.trust, &snap.config, oid, &snap.actor.email)?;
@@ -381,6 +382,7 @@ pub fn init(store: &Store, session: &Session, config: &Config, options: Options)
         time: session.now(),
         signer: signer.as_ref(),
         via: session.via.as_deref(),
+        slack_user: session.slack_user.as_deref(),
         committer: session.committer.as_ref(),
     })?;
     if let Some(workdir) = store.workdir() {
@@ -435,6 +437,7 @@ pub(crate) fn commit_ipr_file(
         time: snap.now,
         signer: signer.as_ref(),
         via: session.via.as_deref(),
+        slack_user: session.slack_user.as_deref(),
         committer: session.committer.as_ref(),
     };
     let oid = store.build_commit(&change)?;

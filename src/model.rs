@@ -703,6 +703,18 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The bytes of `text` in hex, if it is hex of at most `max` bytes (a
+/// MAC or a digest from a request: bounded before it is read).
+pub fn unhex(text: &str, max: usize) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) || text.len() > max * 2 {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
 /// serde_yaml's message, which names the key path and the line.
 pub(crate) fn yaml_message(e: &serde_yaml_ng::Error) -> String {
     e.to_string()

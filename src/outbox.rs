@@ -215,7 +215,7 @@ pub fn after_landing(store: &Store, options: &Options) -> Result<Report> {
     };
     let trusted = trust::check(store, Some(local))?;
     let config = trusted.config()?;
-    if config.notifications.is_empty() {
+    if config.targets().is_empty() {
         return Ok(Report::default());
     }
     let shared = match upstream(store, &config, options)? {
@@ -270,14 +270,14 @@ fn run(store: &Store, options: &Options, shared: Shared) -> Result<Report> {
         ..Report::default()
     };
     for name in &options.targets {
-        if !config.notifications.iter().any(|n| n.name() == name) {
+        if !config.targets().iter().any(|n| n.name() == name) {
             return Err(Error::not_found(format!(
                 "no notification target named `{name}` in {CONFIG_PATH}"
             )));
         }
     }
-    let targets: Vec<&Notification> = config
-        .notifications
+    let all = config.targets();
+    let targets: Vec<&Notification> = all
         .iter()
         .filter(|n| options.targets.is_empty() || options.targets.iter().any(|t| t == n.name()))
         .collect();
@@ -559,7 +559,7 @@ fn added_at(store: &Store, tip: Oid, name: &str, recorded: &[Oid]) -> Result<Bir
             blob = b;
             names = match b {
                 Some(id) => Config::from_yaml(&store.blob(id)?, CONFIG_PATH)
-                    .map(|c| c.notifications.iter().any(|n| n.name() == name))
+                    .map(|c| c.targets().iter().any(|n| n.name() == name))
                     .unwrap_or(false),
                 None => false,
             };

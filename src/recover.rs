@@ -174,6 +174,7 @@ pub fn import(
             time: snap.now,
             signer: signer.as_ref(),
             via: None,
+            slack_user: None,
             committer: None,
         })?;
         check_signed_by(store, &snap.trust, &snap.config, commit, &snap.actor.email)?;

@@ -26,6 +26,8 @@ pub struct Session {
     /// The front end acting for the actor when it is not their own ipr
     /// (`server`): recorded as the `Ipr-Via` trailer of every commit.
     pub via: Option<String>,
+    /// The Slack user the server acts for (`Ipr-Slack-User`).
+    pub slack_user: Option<String>,
     /// Who commits for the actor, when not the actor (a server's own
     /// identity, with `Signing::Key` of its key).
     pub committer: Option<Identity>,
@@ -41,6 +43,7 @@ impl Session {
             signing: Signing::GitConfig,
             output: Arc::new(Discard),
             via: None,
+            slack_user: None,
             committer: None,
         }
     }
@@ -52,6 +55,11 @@ impl Session {
 
     pub fn with_via(mut self, via: &str) -> Session {
         self.via = Some(via.to_string());
+        self
+    }
+
+    pub fn with_slack_user(mut self, id: &str) -> Session {
+        self.slack_user = Some(id.to_string());
         self
     }
 

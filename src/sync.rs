@@ -314,6 +314,7 @@ fn replay(
             time: info.time,
             signer: signer.as_ref(),
             via: None,
+            slack_user: None,
             committer: None,
         })?;
         crate::trust::check_signed_by(store, &trusted, &config, tip, &actor.email)?;

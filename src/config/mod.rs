@@ -21,7 +21,10 @@ pub mod span;
 pub use notifications::{
     EmailTarget, KafkaTarget, Notification, SlackTarget, Smtp, SmtpTls, WebhookTarget,
 };
-pub use org::{ApprovalRule, BreakGlass, DeployConfig, LlmConfig, ServerConfig, SlackConfig, When};
+pub use org::{
+    is_slack_user_id, ApprovalRule, BreakGlass, DeployConfig, LlmConfig, ServerConfig, SlackConfig,
+    When, SLACK_API_URL,
+};
 pub use runners::{RunnerDef, RunnerRule, Runners};
 pub use span::{parse_duration, Span};
 
@@ -616,7 +619,31 @@ impl Config {
             check_env_name(&s.signing_secret_env)
                 .map_err(|e| e.context("slack.signingSecretEnv"))?;
             check_env_name(&s.bot_token_env).map_err(|e| e.context("slack.botTokenEnv"))?;
+            if let Some(url) = &s.api_url {
+                if !matches!(url.scheme(), "http" | "https") || crate::model::has_credentials(url) {
+                    return Err(Error::invalid(
+                        "slack.apiUrl: must be an http(s) URL without credentials",
+                    ));
+                }
+            }
+            if s.channel.is_some()
+                && self
+                    .notifications
+                    .iter()
+                    .any(|n| n.name() == notifications::SLACK_APP_TARGET)
+            {
+                return Err(Error::invalid(format!(
+                    "notifications: `{}` is the name of the Slack app's announcements (slack.channel); name the target otherwise",
+                    notifications::SLACK_APP_TARGET
+                )));
+            }
             for (slack_user, user) in &s.users {
+                if !is_slack_user_id(slack_user) {
+                    return Err(Error::invalid(format!(
+                        "slack.users: `{}` is not a Slack user id (like U012AB3CD: the member id in the user's Slack profile, not a name)",
+                        slack_user.escape_debug()
+                    )));
+                }
                 if self.user(user).is_none() {
                     return Err(Error::invalid(format!(
                         "slack.users.{slack_user}: `{user}` is not a user under `users:`"
@@ -634,6 +661,22 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// Every notification target: those under `notifications:`, and the
+    /// Slack app's announcements when `slack.channel` is set.
+    pub fn targets(&self) -> Vec<Notification> {
+        let mut all = self.notifications.clone();
+        if let Some(s) = &self.slack {
+            if let Some(channel) = &s.channel {
+                all.push(Notification::SlackApp(notifications::SlackAppTarget {
+                    channel: channel.clone(),
+                    bot_token_env: s.bot_token_env.clone(),
+                    api_base: s.api_base(),
+                }));
+            }
+        }
+        all
     }
 
     /// The user entry of an actor, if the actor is known.

@@ -27,6 +27,25 @@ pub enum Notification {
     Email(EmailTarget),
     /// Records on a Kafka topic, keyed by request ID.
     Kafka(KafkaTarget),
+    /// The Slack app's announcements: made from `slack.channel` by
+    /// [`super::Config::targets`], never written under `notifications:`.
+    #[serde(skip)]
+    SlackApp(SlackAppTarget),
+}
+
+/// The name under which the Slack app's announcements are recorded as
+/// delivered (`refs/ipr/notified/slack-app`).
+pub const SLACK_APP_TARGET: &str = "slack-app";
+
+/// New requests posted to `slack.channel` by the Slack app's bot, with
+/// Approve and Reject buttons (SPEC §13).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlackAppTarget {
+    pub channel: String,
+    /// The environment variable that holds the bot token.
+    pub bot_token_env: String,
+    /// The Web API base URL, without a trailing `/`.
+    pub api_base: String,
 }
 
 /// What every target has: its name and which events of which tenants it
@@ -149,6 +168,7 @@ impl Notification {
             Notification::Webhook(t) => &t.name,
             Notification::Email(t) => &t.name,
             Notification::Kafka(t) => &t.name,
+            Notification::SlackApp(_) => SLACK_APP_TARGET,
         }
     }
 
@@ -158,6 +178,7 @@ impl Notification {
             Notification::Webhook(_) => "webhook",
             Notification::Email(_) => "email",
             Notification::Kafka(_) => "kafka",
+            Notification::SlackApp(_) => "slack-app",
         }
     }
 
@@ -168,6 +189,14 @@ impl Notification {
             Notification::Webhook(t) => (&t.events, &t.tenants),
             Notification::Email(t) => (&t.events, &t.tenants),
             Notification::Kafka(t) => (&t.events, &t.tenants),
+            // Only new requests are announced; what happens to them
+            // updates the message from the buttons.
+            Notification::SlackApp(_) => {
+                return Filter {
+                    events: vec![EventKind::RequestCreated],
+                    tenants: Vec::new(),
+                }
+            }
         };
         Filter {
             events: events.clone(),
@@ -182,6 +211,7 @@ impl Notification {
             Notification::Webhook(t) => &t.timeout,
             Notification::Email(t) => &t.timeout,
             Notification::Kafka(t) => &t.timeout,
+            Notification::SlackApp(_) => &None,
         };
         t.as_ref().map_or(DEFAULT_TIMEOUT, Span::get)
     }
@@ -197,6 +227,7 @@ impl Notification {
                 .map(String::as_str)
                 .collect(),
             Notification::Kafka(_) => Vec::new(),
+            Notification::SlackApp(t) => vec![t.bot_token_env.as_str()],
         }
     }
 }

@@ -120,6 +120,40 @@ pub struct SlackConfig {
     /// Slack user id -> ipr user (admin-controlled).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub users: BTreeMap<String, String>,
+    /// The Slack Web API [default: https://slack.com/api] (another base
+    /// only for a Slack-compatible service or a test double).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_url: Option<Url>,
+}
+
+/// Where the Slack Web API is when `slack.apiUrl` does not say.
+pub const SLACK_API_URL: &str = "https://slack.com/api";
+
+impl SlackConfig {
+    /// The Web API base URL, without a trailing `/`.
+    pub fn api_base(&self) -> String {
+        self.api_url
+            .as_ref()
+            .map_or(SLACK_API_URL, Url::as_str)
+            .trim_end_matches('/')
+            .to_string()
+    }
+
+    /// The ipr user a Slack user acts as, if an admin mapped them.
+    pub fn user_of(&self, slack_user: &str) -> Option<&str> {
+        self.users.get(slack_user).map(String::as_str)
+    }
+}
+
+/// Whether `id` is spelled as Slack spells user ids (`U012AB3CD`,
+/// `W012AB3CD`): capitals and digits after a `U` or `W`.
+pub fn is_slack_user_id(id: &str) -> bool {
+    id.len() >= 3
+        && id.len() <= 32
+        && (id.starts_with('U') || id.starts_with('W'))
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 
 /// `llm:` (SPEC §13): any OpenAI-compatible chat-completions API.

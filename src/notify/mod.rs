@@ -12,6 +12,7 @@ pub mod email;
 #[cfg(feature = "kafka")]
 pub mod kafka;
 pub mod slack;
+pub mod slack_app;
 pub mod webhook;
 
 use std::sync::Mutex;
@@ -202,6 +203,7 @@ pub fn send(
 ) -> Result<Sent> {
     match target {
         Notification::Slack(t) => slack::send(transport, t, target.timeout(), message),
+        Notification::SlackApp(t) => slack_app::send(transport, t, target.timeout(), message),
         Notification::Webhook(t) => webhook::send(transport, t, target.timeout(), message),
         Notification::Email(t) => email::send(t, target.timeout(), message, templates),
         #[cfg(feature = "kafka")]

@@ -16,9 +16,9 @@ use crate::error::{Error, Result};
 
 /// Slack's limits: header text 150 characters, a field 2000, a section
 /// text 3000.
-const HEADER_MAX: usize = 150;
+pub(crate) const HEADER_MAX: usize = 150;
 const FIELD_MAX: usize = 2000;
-const TEXT_MAX: usize = 3000;
+pub(crate) const TEXT_MAX: usize = 3000;
 
 /// Text for a `mrkdwn` object: `&`, `<` and `>` are the characters Slack
 /// asks to escape, so a ticket cannot mention `<!channel>` or forge a link.
@@ -28,7 +28,7 @@ pub fn escape(text: &str) -> String {
         .replace('>', "&gt;")
 }
 
-fn cut(text: &str, max: usize) -> String {
+pub(crate) fn cut(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_string();
     }
@@ -37,14 +37,14 @@ fn cut(text: &str, max: usize) -> String {
     s
 }
 
-fn field(label: &str, value: &str) -> Value {
+pub(crate) fn field(label: &str, value: &str) -> Value {
     mrkdwn(cut(&format!("*{label}*\n{}", escape(value)), FIELD_MAX))
 }
 
 /// A `mrkdwn` text object that Slack shows as written: `verbatim` keeps
 /// it from turning `@here`, `#channel` or a bare URL in a ticket into a
 /// mention or a link.
-fn mrkdwn(text: String) -> Value {
+pub(crate) fn mrkdwn(text: String) -> Value {
     json!({"type": "mrkdwn", "text": text, "verbatim": true})
 }
 
@@ -101,7 +101,7 @@ pub fn message(m: &Message) -> Value {
     json!({ "text": escape(&m.headline()), "blocks": blocks })
 }
 
-fn is_loopback(host: &str) -> bool {
+pub(crate) fn is_loopback(host: &str) -> bool {
     host == "localhost"
         || host
             .trim_start_matches('[')

@@ -166,13 +166,7 @@ fn named_cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
 }
 
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) || text.len() > 128 {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
+    crate::model::unhex(text, 64)
 }
 
 #[cfg(test)]

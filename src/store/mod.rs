@@ -38,6 +38,8 @@ pub const TRAILER_ACTOR: &str = "Ipr-Actor";
 pub const TRAILER_VIA: &str = "Ipr-Via";
 /// The `Ipr-Via` of commits `ipr serve` makes.
 pub const VIA_SERVER: &str = "server";
+/// The Slack user a server commit acted for (SPEC §13), beside `Ipr-Via`.
+pub const TRAILER_SLACK_USER: &str = "Ipr-Slack-User";
 
 /// Who is acting: a name and an email (git config `user.name` /
 /// `user.email` in the CLI, the authenticated user in a server).
@@ -70,6 +72,9 @@ pub struct Change<'a> {
     /// The front end that made it when not the actor's own ipr
     /// (`server`): the `Ipr-Via` trailer.
     pub via: Option<&'a str>,
+    /// The Slack user id the server acted for (`Ipr-Slack-User`), when
+    /// the action came from Slack.
+    pub slack_user: Option<&'a str>,
     /// Who commits it when not the actor: the server's identity, which
     /// vouches for the author with its signature.
     pub committer: Option<&'a Identity>,
@@ -564,6 +569,7 @@ impl Store {
             change.subject,
             &change.actor.email,
             change.via,
+            change.slack_user,
         );
         let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
         let buffer =
@@ -620,7 +626,13 @@ fn not_found(id: RequestId) -> Error {
 
 /// The commit message of an ipr action, with its trailers. `subject` is a
 /// request ID (which gets an `Ipr-Request` trailer) or a file path.
-pub fn commit_message(action: &str, subject: &str, actor: &str, via: Option<&str>) -> String {
+pub fn commit_message(
+    action: &str,
+    subject: &str,
+    actor: &str,
+    via: Option<&str>,
+    slack_user: Option<&str>,
+) -> String {
     let request = match subject.parse::<RequestId>() {
         Ok(id) => format!("{TRAILER_REQUEST}: {id}\n"),
         Err(_) => String::new(),
@@ -629,7 +641,13 @@ pub fn commit_message(action: &str, subject: &str, actor: &str, via: Option<&str
         Some(v) => format!("{TRAILER_VIA}: {v}\n"),
         None => String::new(),
     };
-    format!("ipr: {action} {subject}\n\n{TRAILER_ACTION}: {action}\n{request}{TRAILER_ACTOR}: {actor}\n{via}")
+    // An id goes into a trailer only as Slack spells ids: it cannot
+    // break the line.
+    let slack = match slack_user.filter(|u| crate::config::is_slack_user_id(u)) {
+        Some(u) => format!("{TRAILER_SLACK_USER}: {u}\n"),
+        None => String::new(),
+    };
+    format!("ipr: {action} {subject}\n\n{TRAILER_ACTION}: {action}\n{request}{TRAILER_ACTOR}: {actor}\n{via}{slack}")
 }
 
 /// The value of a commit message's `Ipr-Action` trailer.

@@ -182,6 +182,7 @@ fn a_stale_parent_is_refused_by_the_store() {
     let err = store
         .commit(&ipr::store::Change {
             via: None,
+            slack_user: None,
             committer: None,
             parent: old,
             path: "requests/prod/2026/03/PR-2026-0009.yaml",
