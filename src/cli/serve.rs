@@ -22,8 +22,10 @@ use super::Ctx;
 /// /v1/requests/prod (the `create -f` document as JSON), /{id}/approve
 /// {comment?}, /{id}/reject {reason}, /{id}/cancel {reason?}; GET
 /// /healthz. Errors are `{"detail", "code", "hint"}` with 400, 401, 403,
-/// 404, 409, 422 or 502. SIGTERM or Ctrl-C stops it after the requests in
-/// flight.
+/// 404, 409, 422 or 502. With `slack:` in the config, the Slack app's
+/// POST /slack/commands, /slack/interactions and /slack/events are served
+/// too, each checked against Slack's signing secret (SPEC §13). SIGTERM
+/// or Ctrl-C stops it after the requests in flight.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Address to listen on (port 0: any free port; the address is

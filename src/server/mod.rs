@@ -12,6 +12,7 @@ pub mod auth;
 pub mod deploys;
 pub mod metrics;
 pub mod session;
+pub mod slack;
 pub mod ui;
 
 use std::net::SocketAddr;
@@ -48,6 +49,8 @@ pub struct App {
     pub metrics: metrics::Metrics,
     /// Signs the web UI's session cookies and CSRF tokens.
     pub session_key: session::SessionKey,
+    /// What the Slack endpoints remember: signatures taken, drafts.
+    pub slack: slack::Memory,
 }
 
 impl App {
@@ -114,6 +117,7 @@ pub async fn serve(
         jobs: deploys::Jobs::default(),
         metrics: metrics::Metrics::default(),
         session_key,
+        slack: slack::Memory::default(),
     });
     // AWX jobs a previous server started are watched again.
     let resuming = app.clone();
@@ -125,7 +129,9 @@ pub async fn serve(
             );
         }
     });
-    let router = api::router(app.clone()).merge(ui::router(app.clone()));
+    let router = api::router(app.clone())
+        .merge(ui::router(app.clone()))
+        .merge(slack::router(app.clone()));
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
