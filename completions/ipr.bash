@@ -517,7 +517,7 @@ _ipr() {
             return 0
             ;;
         ipr__subcmd__create)
-            opts="-f -C -q -h --file --type --name --version --tenant --source-env --target-env --justification --release-notes --impact --rollback-plan --scheduled --staging-tests-passed --security-scan-passed --performance-tests-passed --evidence-url --plan --plan-file --cost --sign --push --format --no-input --quiet --help"
+            opts="-f -C -q -h --file --from-text --type --name --version --tenant --source-env --target-env --justification --release-notes --impact --rollback-plan --scheduled --staging-tests-passed --security-scan-passed --performance-tests-passed --evidence-url --plan --plan-file --cost --sign --push --format --no-input --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -528,6 +528,10 @@ _ipr() {
                     return 0
                     ;;
                 -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from-text)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

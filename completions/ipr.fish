@@ -76,6 +76,7 @@ complete -c ipr -n "__fish_ipr_using_subcommand init" -l no-input -d 'Never prom
 complete -c ipr -n "__fish_ipr_using_subcommand init" -s q -l quiet -d 'Print only what a script needs (IDs, data); no progress messages'
 complete -c ipr -n "__fish_ipr_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ipr -n "__fish_ipr_using_subcommand create" -s f -l file -d 'Read the request from a YAML file (`-` for stdin)' -r -F
+complete -c ipr -n "__fish_ipr_using_subcommand create" -l from-text -d 'Draft the request from a plain description with the LLM of `llm:` in the config; you complete and confirm it on a terminal' -r
 complete -c ipr -n "__fish_ipr_using_subcommand create" -l type -d 'What is promoted [default with --plan: terraform]' -r -f -a "api\t''
 application\t''
 policy\t''

@@ -3,6 +3,7 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
+use crate::draft;
 use crate::error::{Error, Result};
 use crate::model::{
     parse_datetime, parse_url, Impact, PreChecks, RequestDetails, Spec, Target, TargetType,
@@ -12,7 +13,7 @@ use crate::plan_request::PlanInput;
 use crate::query::View;
 use crate::request::{self, NewRequest};
 
-use super::output;
+use super::output::{self, esc};
 use super::{Ctx, Format};
 
 /// File a new promotion request and commit it as yourself.
@@ -34,6 +35,16 @@ use super::{Ctx, Format};
 /// `planJson:` and `planFile:` (relative to the document), or the flags
 /// may be given.
 ///
+/// With --from-text TEXT, the LLM of `llm:` in .ipr/config.yaml drafts
+/// the request from a plain description. ipr shows the document and what
+/// the text did not say, asks you for each missing field, shows the final
+/// document and files it only when you answer yes to `Create this
+/// request?`, as you (no: nothing is created, exit 0). The model fills only the fields of the -f document
+/// (null when the text does not say; ipr never guesses), and its answer is
+/// checked like any request. With --no-input or without a terminal nothing
+/// is created: the drafted document is printed on stdout for `ipr create
+/// -f`, and ipr exits 6.
+///
 /// Prints the new ID, e.g. PR-2026-0042 (with --format json, the ticket).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
@@ -49,7 +60,14 @@ Example:
     --justification \"Open port 443 on the edge load balancer\" \\
     --rollback-plan \"Re-apply the previous tag infra-2026.02.4\" \\
     --staging-tests-passed --security-scan-passed \\
-    --evidence-url https://ci.example.com/pipeline/12346")]
+    --evidence-url https://ci.example.com/pipeline/12346
+
+  ipr create --from-text \"promote payment-api 2.1.0 from staging to prod for \\
+    tenant-finance, fixes the checkout timeouts, low impact, roll back by redeploying \\
+    2.0.9; staging tests and security scan passed: https://ci.example.com/pipeline/12345\"
+
+  ipr create --from-text \"...\" --no-input > req.yaml   # review and complete it, then:
+  ipr create -f req.yaml")]
 pub struct Args {
     /// Read the request from a YAML file (`-` for stdin).
     #[arg(short = 'f', long = "file", value_name = "FILE", conflicts_with_all = [
@@ -57,6 +75,16 @@ pub struct Args {
         "release_notes", "impact", "rollback_plan", "scheduled", "staging_tests_passed",
         "security_scan_passed", "performance_tests_passed", "evidence_url"])]
     pub file: Option<PathBuf>,
+
+    /// Draft the request from a plain description with the LLM of `llm:`
+    /// in the config; you complete and confirm it on a terminal.
+    #[arg(long = "from-text", value_name = "TEXT", allow_hyphen_values = true,
+        conflicts_with_all = [
+        "file", "kind", "name", "version", "tenant", "source_env", "target_env",
+        "justification", "release_notes", "impact", "rollback_plan", "scheduled",
+        "staging_tests_passed", "security_scan_passed", "performance_tests_passed",
+        "evidence_url", "plan", "plan_file", "cost"])]
+    pub from_text: Option<String>,
 
     /// What is promoted [default with --plan: terraform].
     #[arg(long = "type", value_name = "TYPE", value_enum)]
@@ -137,6 +165,9 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
+    if let Some(text) = &args.from_text {
+        return from_text(ctx, text, &args.commit);
+    }
     let (store, session) = ctx.open()?;
     // Read config and actor first: a repo that is not set up fails before prompting.
     let view = View::open(&store, &session)?;
@@ -182,6 +213,11 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         plan.as_ref(),
         options,
     )?;
+    created(ctx, &done)
+}
+
+/// Say what was created: the ID on stdout (with --format json, the ticket).
+fn created(ctx: &Ctx, done: &crate::action::Done) -> Result<()> {
     let t = &done.ticket;
     if let Some(pushed) = &done.pushed {
         super::sync::describe(ctx, pushed);
@@ -208,6 +244,157 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         }
         f => output::print(&output::data(f, t)?),
     }
+}
+
+/// `--from-text`: draft with the LLM, let a person complete and confirm
+/// it on a terminal, file it as them. Without a terminal (or with
+/// --no-input) nothing is filed: the drafted document goes to stdout.
+fn from_text(ctx: &Ctx, text: &str, commit: &super::CommitArgs) -> Result<()> {
+    let (store, session) = ctx.open()?;
+    let view = View::open(&store, &session)?;
+    let config = view.config();
+    let actor = session.actor.email.as_str();
+    let interactive =
+        !ctx.no_input && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    if let Some(llm) = &config.llm {
+        ctx.note(format!("drafting the request with {}...", esc(&llm.model)));
+    }
+    let mut draft = draft::draft(config, actor, text)?;
+
+    if !interactive {
+        output::print(&draft.yaml())?;
+        let missing = draft.missing();
+        if !missing.is_empty() {
+            ctx.note(format!("missing: {}", missing.join(", ")));
+        } else if let Err(e) = draft.check(config, actor) {
+            for line in problem_lines(&e) {
+                ctx.note(format!("problem: {}", esc(&line)));
+            }
+        }
+        return Err(Error::invalid(
+            "nothing was created: --from-text needs a person to confirm the request (no terminal, or --no-input)",
+        )
+        .with_hint("complete the document printed on stdout, then file it with `ipr create -f FILE`"));
+    }
+
+    eprintln!("The request as drafted from your text (check every field):");
+    eprint!("{}", shown(&draft.yaml()));
+    let missing = draft.missing();
+    if !missing.is_empty() {
+        eprintln!("missing: {}", missing.join(", "));
+    }
+    for path in missing {
+        ask_field(config, actor, &mut draft, path)?;
+    }
+    let doc = loop {
+        let e = match draft.check(config, actor) {
+            Ok(doc) => break doc,
+            Err(e) => e,
+        };
+        // Ask again for a field a person can correct; any other refusal
+        // (a pre-check that did not pass, no right to file) stands.
+        let mut again: Vec<&'static str> = Vec::new();
+        let problems = match e.detail() {
+            crate::error::Detail::Problems(p) => p.clone(),
+            _ => return Err(e),
+        };
+        for p in &problems {
+            let field = draft::field_of(&p.field)
+                .filter(|f| draft::question(config, actor, f).is_some_and(|q| !q.yes_no));
+            match field {
+                Some(f) if !again.contains(&f) => again.push(f),
+                Some(_) => {}
+                None => return Err(e),
+            }
+        }
+        for p in &problems {
+            eprintln!("problem: {}", esc(&p.message));
+        }
+        for path in again {
+            ask_field(config, actor, &mut draft, path)?;
+        }
+    };
+    if let Some(t) = &doc.tenant {
+        // Shown as it will be filed, also when it is the actor's only tenant.
+        draft.fill("tenant", t)?;
+    }
+    eprintln!("The request to file, as {}:", esc(actor));
+    eprint!("{}", shown(&draft.yaml()));
+    let yes = dialoguer::Confirm::new()
+        .with_prompt("Create this request?")
+        .default(false)
+        .interact()
+        .map_err(prompt_error)?;
+    if !yes {
+        eprintln!("nothing was created");
+        return Ok(());
+    }
+    let done = request::create(
+        &store,
+        &session,
+        doc.spec(),
+        doc.tenant.as_deref(),
+        None,
+        commit.options(ctx),
+    )?;
+    created(ctx, &done)
+}
+
+/// The messages of an error: each problem, or the error itself.
+fn problem_lines(e: &Error) -> Vec<String> {
+    match e.detail() {
+        crate::error::Detail::Problems(p) if !p.is_empty() => {
+            p.iter().map(|p| p.message.clone()).collect()
+        }
+        _ => vec![e.message().to_string()],
+    }
+}
+
+/// A document drafted from a model's answer, for a terminal: each line
+/// escaped, indented.
+fn shown(yaml: &str) -> String {
+    yaml.lines().map(|l| format!("  {}\n", esc(l))).collect()
+}
+
+/// Ask a person for the field at `path` and fill it in.
+fn ask_field(
+    config: &crate::config::Config,
+    actor: &str,
+    draft: &mut draft::Draft,
+    path: &'static str,
+) -> Result<()> {
+    let q = draft::question(config, actor, path)
+        .ok_or_else(|| Error::other(format!("{path} is not a field of a request")))?;
+    let prompt = format!("{path} ({})", q.about);
+    if q.yes_no {
+        let yes = dialoguer::Confirm::new()
+            .with_prompt(prompt)
+            .default(false)
+            .interact()
+            .map_err(prompt_error)?;
+        return draft.fill(path, if yes { "yes" } else { "no" });
+    }
+    if !q.choices.is_empty() {
+        let i = dialoguer::Select::new()
+            .with_prompt(prompt)
+            .items(&q.choices)
+            .default(0)
+            .interact()
+            .map_err(prompt_error)?;
+        return draft.fill(path, &q.choices[i]);
+    }
+    let check = draft.clone();
+    let value: String = dialoguer::Input::new()
+        .with_prompt(prompt)
+        .validate_with(|v: &String| -> std::result::Result<(), String> {
+            check
+                .clone()
+                .fill(path, v)
+                .map_err(|e| e.message().to_string())
+        })
+        .interact_text()
+        .map_err(prompt_error)?;
+    draft.fill(path, &value)
 }
 
 /// What a new request needs, for people: `2 approvals and 1 of dba
