@@ -370,6 +370,47 @@ mod tests {
     }
 
     #[test]
+    fn it_can_be_called_from_a_blocking_task_of_a_server() {
+        let env = "IPR_TEST_LLM_KEY_BLOCKING_TASK";
+        std::env::set_var(env, "sk-test-blocking-0123456789");
+        // A port nothing listens on: the call fails, without a panic
+        // about nested runtimes.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let config = LlmConfig {
+            base_url: Url::parse(&format!("http://127.0.0.1:{port}/v1")).unwrap(),
+            model: "m".into(),
+            api_key_env: env.into(),
+            timeout: None,
+        };
+        let schema = json!({"type": "object"});
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let task = rt.spawn_blocking(move || {
+            let chat = Chat {
+                system: "s",
+                user: "u",
+                name: "n",
+                schema: &schema,
+            };
+            ask(&config, &chat).unwrap_err()
+        });
+        let e = rt.block_on(task).unwrap();
+        assert!(
+            e.message()
+                .starts_with("the LLM at 127.0.0.1: cannot connect"),
+            "{}",
+            e.message()
+        );
+    }
+
+    #[test]
     fn an_error_body_is_scrubbed_of_the_key() {
         let s = Secrets::new(&["sk-SECRET-123456".to_string()]);
         let e = refused(
