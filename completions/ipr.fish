@@ -367,7 +367,7 @@ complete -c ipr -n "__fish_ipr_using_subcommand drift" -l push -d 'Fetch first, 
 complete -c ipr -n "__fish_ipr_using_subcommand drift" -l no-input -d 'Never prompt; a missing value is an error (exit 6)'
 complete -c ipr -n "__fish_ipr_using_subcommand drift" -s q -l quiet -d 'Print only what a script needs (IDs, data); no progress messages'
 complete -c ipr -n "__fish_ipr_using_subcommand drift" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ipr -n "__fish_ipr_using_subcommand notify" -l target -d 'Only this target (a name under `notifications:`); repeat for more' -r
+complete -c ipr -n "__fish_ipr_using_subcommand notify" -l target -d 'Only this target (a name under `notifications:`, or `slack-app`); repeat for more' -r
 complete -c ipr -n "__fish_ipr_using_subcommand notify" -l skip -d 'Mark the events of COMMIT (or of event COMMIT.N) delivered to the targets chosen with --target, without sending them: for an event a receiver can never take, so it stops holding up the rest' -r
 complete -c ipr -n "__fish_ipr_using_subcommand notify" -l remote -d 'The git remote whose branch is shared (default: the branch\'s upstream, else `sync.remote`, else `origin`; none: this clone)' -r
 complete -c ipr -n "__fish_ipr_using_subcommand notify" -s C -d 'Run as if ipr was started in PATH (like `git -C`)' -r -F

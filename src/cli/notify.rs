@@ -8,7 +8,9 @@ use super::{output, Ctx, Format};
 /// Deliver the notifications that have not been delivered yet.
 ///
 /// Every action that lands on the shared branch delivers its own events
-/// (to the targets under `notifications:` in .ipr/config.yaml); `ipr
+/// (to the targets under `notifications:` in .ipr/config.yaml, and to
+/// `slack-app`, the Slack app's announcements, when `slack.channel` is
+/// set); `ipr
 /// notify` delivers whatever is still undelivered: events a failing target
 /// missed, and transitions pushed by plain git. Run it from CI on every
 /// push to the branch, from cron, or from the remote's post-receive hook.
@@ -29,7 +31,8 @@ pub struct Args {
     #[arg(long)]
     pub dry_run: bool,
 
-    /// Only this target (a name under `notifications:`); repeat for more.
+    /// Only this target (a name under `notifications:`, or `slack-app`);
+    /// repeat for more.
     #[arg(long = "target", value_name = "NAME")]
     pub targets: Vec<String>,
 
