@@ -706,7 +706,10 @@ pub fn hex(bytes: &[u8]) -> String {
 /// The bytes of `text` in hex, if it is hex of at most `max` bytes (a
 /// MAC or a digest from a request: bounded before it is read).
 pub fn unhex(text: &str, max: usize) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) || text.len() > max * 2 {
+    if !text.len().is_multiple_of(2)
+        || text.len() > max * 2
+        || !text.bytes().all(|b| b.is_ascii_hexdigit())
+    {
         return None;
     }
     (0..text.len())

@@ -317,7 +317,7 @@ fn run(store: &Store, options: &Options, shared: Shared) -> Result<Report> {
     let transport = if options.dry_run {
         None
     } else {
-        Some(Transport::new()?)
+        Some(Transport::new()?.with_state(store.repo().path().join("ipr").join("notify")))
     };
     let mut moved: Vec<Moved> = Vec::new();
     let mut withheld: Vec<Oid> = Vec::new();

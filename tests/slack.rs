@@ -128,6 +128,26 @@ impl FakeSlack {
         }
     }
 
+    /// Wait (up to 30 s) for a call to `path` whose body contains `text`.
+    fn wait_for_text(&self, path: &str, text: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some((_, body, _)) = self
+                .calls()
+                .into_iter()
+                .find(|(p, b, _)| p == path && b.to_string().contains(text))
+            {
+                return body;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no call to {path} with {text}; calls: {:#?}",
+                self.calls()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     fn count(&self, path: &str) -> usize {
         self.calls().iter().filter(|(p, _, _)| p == path).count()
     }
@@ -289,13 +309,26 @@ impl Setup {
 
     /// A click on `action_id` (value `value`) of the announcement, by `user`.
     fn click(&self, user: &str, action_id: &str, value: &str, n: usize) -> (u16, Value) {
+        self.click_on(user, action_id, value, n, false)
+    }
+
+    /// A click on a message in the channel, or (`ephemeral`) on an answer
+    /// only `user` sees.
+    fn click_on(
+        &self,
+        user: &str,
+        action_id: &str,
+        value: &str,
+        n: usize,
+        ephemeral: bool,
+    ) -> (u16, Value) {
         self.interact(json!({
             "type": "block_actions",
             "user": {"id": user, "username": "someone", "team_id": "T0001"},
             "api_app_id": "A0IPR",
             "token": "gIkuvaNzQIHg97ATvDxqgjtO",
             "container": {"type": "message", "message_ts": "1765000000.000100",
-                          "channel_id": CHANNEL, "is_ephemeral": false},
+                          "channel_id": CHANNEL, "is_ephemeral": ephemeral},
             "trigger_id": format!("trigger-{n}"),
             "team": {"id": "T0001", "domain": "example"},
             "channel": {"id": CHANNEL, "name": "promotions"},
@@ -457,7 +490,9 @@ fn slash_commands_act_as_the_mapped_user_under_every_rule() {
     // A tenant admin approves: one of the two approvals high impact needs.
     s.command(U_TADMIN, &format!("approve {id} LGTM after review"), 4);
     let approved = s.answer_at("commands", 4);
-    assert_eq!(approved["response_type"], "in_channel", "{approved}");
+    // To the one who acted only: the channel may hold people who may not
+    // view this tenant's requests.
+    assert_eq!(approved["response_type"], "ephemeral", "{approved}");
     let text = text_of(&approved);
     assert!(text.contains(&format!("approved by {TADMIN}")), "{text}");
     assert!(text.contains(&format!("<@{U_TADMIN}>")), "{text}");
@@ -470,6 +505,11 @@ fn slash_commands_act_as_the_mapped_user_under_every_rule() {
         "{log}"
     );
     assert!(log.contains(&format!("Ipr-Request: {id}")), "{log}");
+    // The announcement of the request is updated too.
+    let updated = s
+        .fake
+        .wait_for_text("/api/chat.update", &format!("approved by {TADMIN}"));
+    assert_eq!(updated["ts"], "1765000000.000100");
 
     // What is waiting for the second tenant admin, and the request itself.
     s.command(U_TADMIN2, "pending", 5);
@@ -506,8 +546,13 @@ fn slash_commands_act_as_the_mapped_user_under_every_rule() {
     assert!(text_of(&answer).contains("/ipr pending"), "{answer}");
 
     // The second approval, then the history verifies.
-    s.command(U_TADMIN2, &format!("approve {id}"), 10);
-    assert!(text_of(&s.answer_at("commands", 10)).contains("now approved"));
+    // The second approval, from the buttons of `/ipr show`'s answer: that
+    // answer is replaced (chat.update cannot reach it).
+    s.click_on(U_TADMIN2, "ipr-approve", &id, 10, true);
+    let replaced = s.answer_at("actions", 10);
+    assert_eq!(replaced["replace_original"], true, "{replaced}");
+    assert!(text_of(&replaced).contains("now approved"), "{replaced}");
+    assert!(!text_of(&replaced).contains("ipr-approve"), "{replaced}");
     let (_, t) = s.server.get(
         Some(s.repo.token(ADMIN)),
         &format!("/v1/requests/prod/{id}"),
@@ -555,7 +600,9 @@ fn a_new_request_is_announced_with_buttons_that_act_and_update_the_message() {
 
     // A tenant admin approves at once: the message shows who, and 1/2.
     s.click(U_TADMIN, "ipr-approve", &id, 3);
-    let (updated, _) = s.fake.wait_for("/api/chat.update", 1);
+    let updated = s
+        .fake
+        .wait_for_text("/api/chat.update", &format!("<@{U_TADMIN}>"));
     assert_eq!(updated["channel"], CHANNEL);
     assert_eq!(updated["ts"], "1765000000.000100");
     let text = text_of(&updated);
@@ -597,7 +644,9 @@ fn a_new_request_is_announced_with_buttons_that_act_and_update_the_message() {
     // With a reason: rejected, and the message shows it without buttons.
     let (status, _) = submit("The rollback plan skips the database migration");
     assert_eq!(status, 200);
-    let (updated, _) = s.fake.wait_for("/api/chat.update", 2);
+    let updated = s
+        .fake
+        .wait_for_text("/api/chat.update", &format!("<@{U_TADMIN2}>"));
     let text = text_of(&updated);
     assert!(text.contains(&format!("rejected by {TADMIN2}")), "{text}");
     assert!(text.contains("database migration"), "{text}");

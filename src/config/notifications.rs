@@ -189,14 +189,9 @@ impl Notification {
             Notification::Webhook(t) => (&t.events, &t.tenants),
             Notification::Email(t) => (&t.events, &t.tenants),
             Notification::Kafka(t) => (&t.events, &t.tenants),
-            // Only new requests are announced; what happens to them
-            // updates the message from the buttons.
-            Notification::SlackApp(_) => {
-                return Filter {
-                    events: vec![EventKind::RequestCreated],
-                    tenants: Vec::new(),
-                }
-            }
+            // New requests are announced; what happens to them updates
+            // the announcement.
+            Notification::SlackApp(_) => return Filter::default(),
         };
         Filter {
             events: events.clone(),

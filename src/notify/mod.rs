@@ -146,6 +146,9 @@ impl Message {
 pub struct Transport {
     runtime: tokio::runtime::Runtime,
     http: reqwest::Client,
+    /// Where a target keeps what it needs between deliveries in this
+    /// clone (the Slack app: which message announced which request).
+    state: Option<std::path::PathBuf>,
 }
 
 impl Transport {
@@ -160,7 +163,17 @@ impl Transport {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::other(format!("notifications: HTTP client: {e}")))?;
-        Ok(Transport { runtime, http })
+        Ok(Transport {
+            runtime,
+            http,
+            state: None,
+        })
+    }
+
+    /// Keep targets' state under `dir` (`.git/ipr/notify`).
+    pub fn with_state(mut self, dir: std::path::PathBuf) -> Transport {
+        self.state = Some(dir);
+        self
     }
 
     pub(crate) fn block_on<F>(&self, future: F) -> F::Output

@@ -294,37 +294,106 @@ pub fn buttons(id: &str) -> Value {
     })
 }
 
-/// Announce a new request in `target.channel` with its buttons.
+/// Announce a new request in `target.channel` with its buttons, and
+/// update that message when something happens to the request (when this
+/// clone announced it: the message's id is kept in the transport's state).
 pub fn send(
     transport: &Transport,
     target: &SlackAppTarget,
     timeout: Duration,
     m: &Message,
 ) -> Result<Sent> {
+    let created = m.event.kind == crate::events::EventKind::RequestCreated;
+    let id = m.event.request.to_string();
+    let record = transport
+        .state
+        .as_ref()
+        .map(|dir| dir.join("slack-app").join(&id));
+    let announced: Option<Announced> = match (&record, created) {
+        (Some(path), false) => std::fs::read(path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok()),
+        _ => None,
+    };
+    if !created && announced.is_none() {
+        // Announced by another clone, or before the app was set up.
+        return Ok(Sent::ok());
+    }
     let api = Api::new(
         &target.api_base,
         &target.bot_token_env,
         transport.http.clone(),
     )?;
-    let ticket = m.ticket();
     let view = RequestView {
-        ticket,
+        ticket: m.ticket(),
         approvals: m.approvals,
         missing: Vec::new(),
         url: m.url.clone(),
         full: false,
     };
-    let by = format!("filed by {}", escape(&m.event.entry().by));
-    let message = view.message(Some(&by));
+    let message = view.message(Some(&outcome(m)));
     let channel = target.channel.clone();
-    transport.block_on(async move {
-        match tokio::time::timeout(timeout, api.post_message(&channel, &message)).await {
-            Ok(Ok(_)) => Ok(Sent::ok()),
-            Ok(Err(e)) => Err(e),
+    let sent = transport.block_on(async move {
+        let call = async {
+            match announced {
+                Some(a) => api.update(&a.channel, &a.ts, &message).await.map(|_| None),
+                None => api.post_message(&channel, &message).await.map(Some),
+            }
+        };
+        match tokio::time::timeout(timeout, call).await {
+            Ok(r) => r,
             Err(_) => Err(Error::other(format!(
                 "no answer within {}",
                 humantime::format_duration(timeout)
             ))),
         }
-    })
+    })?;
+    if let (Some(ts), Some(path)) = (sent, record) {
+        let a = Announced {
+            channel: target.channel.clone(),
+            ts,
+        };
+        // Losing this only means later events do not update the message.
+        let _ = write_atomically(&path, &serde_json::to_vec(&a).unwrap_or_default());
+    }
+    Ok(Sent::ok())
+}
+
+/// Which message announced a request.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Announced {
+    channel: String,
+    ts: String,
+}
+
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(path);
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    std::io::Write::write_all(&mut tmp, bytes)?;
+    tmp.persist(path).map(|_| ()).map_err(|e| e.error)
+}
+
+/// Who did what, under the request: `✅ approved by jean.dupont@example.com`.
+fn outcome(m: &Message) -> String {
+    use crate::events::EventKind::*;
+    let mark = match m.event.kind {
+        RequestCreated => "📝",
+        RequestApproved | DeploymentSucceeded => "✅",
+        RequestRejected | DeploymentFailed => "❌",
+        RequestCancelled => "🚫",
+        RequestCommented => "💬",
+        DeploymentStarted => "🚀",
+    };
+    let verb = match m.event.kind {
+        RequestCreated => "filed",
+        RequestApproved => "approved",
+        RequestCommented => "commented",
+        _ => m.verb(),
+    };
+    let mut line = format!("{mark} {verb} by {}", escape(&m.event.entry().by));
+    if let Some(reason) = m.reason() {
+        line.push_str(&format!(": {}", escape(&reason.replace('\n', " "))));
+    }
+    line
 }

@@ -43,6 +43,8 @@ use crate::workflow::Transition;
 pub const MAX_AGE_SECS: i64 = 5 * 60;
 /// How many requests a list shows in Slack.
 const LIST_MAX: usize = 20;
+/// The most a Slack text field holds: a longer draft is not edited there.
+const EDIT_MAX: usize = 3000;
 /// How long a draft from text waits for Confirm.
 const DRAFT_SECS: i64 = 60 * 60;
 
@@ -52,6 +54,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/slack/interactions", post(interactions))
         .route("/slack/events", post(events))
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            super::REQUEST_TIMEOUT,
+        ))
         .with_state(app)
 }
 
@@ -130,11 +136,26 @@ impl Memory {
             .remove(id)
     }
 
-    fn set_draft(&self, id: &str, draft: Draft) {
+    /// Replace the draft `id` if it is still there (not filed or
+    /// cancelled meanwhile).
+    fn replace_draft(&self, id: &str, draft: Draft) -> bool {
+        let mut drafts = self.drafts.lock().unwrap_or_else(|e| e.into_inner());
+        match drafts.get_mut(id) {
+            Some(d) => {
+                *d = draft;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Put back a draft whose filing failed, unless one took its place.
+    fn restore_draft(&self, id: &str, draft: Draft) {
         self.drafts
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(id.to_string(), draft);
+            .entry(id.to_string())
+            .or_insert(draft);
     }
 }
 
@@ -142,18 +163,34 @@ fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-/// The Slack config in force, once the request is known to come from
-/// Slack.
+/// The config in force, once the request is known to come from Slack.
 struct Authentic {
+    config: Config,
     slack: SlackConfig,
 }
 
 /// Check the signature of a Slack request against the config in force.
+/// What can be refused without the repository (no or malformed headers,
+/// a timestamp out of the window) is refused first.
 async fn authentic(
     app: &Arc<App>,
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Result<Authentic, ApiError> {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let unauthorized = |why: &str| ApiError::unauthorized(why);
+    let timestamp = header("x-slack-request-timestamp")
+        .and_then(|t| t.trim().parse::<i64>().ok())
+        .ok_or_else(|| unauthorized("X-Slack-Request-Timestamp is missing"))?;
+    let signature =
+        header("x-slack-signature").ok_or_else(|| unauthorized("X-Slack-Signature is missing"))?;
+    let mac = signature_bytes(&signature).map_err(&unauthorized)?;
+    fresh(timestamp, now()).map_err(&unauthorized)?;
     let repo = app.repo.clone();
     let config = tokio::task::spawn_blocking(move || -> crate::error::Result<Config> {
         let store = Store::open(Some(&repo))?;
@@ -161,7 +198,7 @@ async fn authentic(
     })
     .await
     .map_err(|e| ApiError::from(crate::error::Error::other(format!("server: {e}"))))??;
-    let Some(slack) = config.slack else {
+    let Some(slack) = config.slack.clone() else {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "not-found",
@@ -180,23 +217,30 @@ async fn authentic(
                 ),
             )
         })?;
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
-    let unauthorized = |why: &str| ApiError::unauthorized(why);
-    let timestamp = header("x-slack-request-timestamp")
-        .and_then(|t| t.trim().parse::<i64>().ok())
-        .ok_or_else(|| unauthorized("X-Slack-Request-Timestamp is missing"))?;
-    let signature =
-        header("x-slack-signature").ok_or_else(|| unauthorized("X-Slack-Signature is missing"))?;
     verify_signature(&secret, timestamp, body, &signature, now()).map_err(&unauthorized)?;
-    if !app.slack.first_time(&signature, now()) {
+    // Keyed by the MAC itself: no other spelling of it is taken again.
+    if !app.slack.first_time(&crate::model::hex(&mac), now()) {
         return Err(unauthorized("this request was already taken (a replay)"));
     }
-    Ok(Authentic { slack })
+    Ok(Authentic { config, slack })
+}
+
+/// The MAC of `v0=` and exactly 64 lower-case hex digits, as Slack
+/// writes it.
+fn signature_bytes(signature: &str) -> Result<Vec<u8>, &'static str> {
+    signature
+        .strip_prefix("v0=")
+        .filter(|h| h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+        .and_then(|h| crate::model::unhex(h, 32))
+        .ok_or("X-Slack-Signature is not `v0=` and 64 hex digits")
+}
+
+/// Signed at most five minutes from `now`, either way.
+fn fresh(timestamp: i64, now: i64) -> Result<(), &'static str> {
+    if now.abs_diff(timestamp) > MAX_AGE_SECS as u64 {
+        return Err("the request is more than five minutes old");
+    }
+    Ok(())
 }
 
 /// Slack's request signature: `v0=` and the hex HMAC-SHA256, keyed with
@@ -209,13 +253,8 @@ pub fn verify_signature(
     signature: &str,
     now: i64,
 ) -> Result<(), &'static str> {
-    if (now - timestamp).abs() > MAX_AGE_SECS {
-        return Err("the request is more than five minutes old");
-    }
-    let given = signature
-        .strip_prefix("v0=")
-        .and_then(|h| crate::model::unhex(h.trim(), 64))
-        .ok_or("X-Slack-Signature is not `v0=` and hex")?;
+    fresh(timestamp, now)?;
+    let given = signature_bytes(signature)?;
     let mut mac =
         Hmac::<Sha256>::new_from_slice(secret.as_bytes()).map_err(|_| "bad signing secret")?;
     mac.update(format!("v0:{timestamp}:").as_bytes());
@@ -569,7 +608,9 @@ async fn transition(
         let outcome = outcome_line(&t, &session.actor.email, &who, &done.ticket);
         let mut message = view_of(&view, &done.ticket, false).message(Some(&outcome));
         strip_buttons(&mut message);
-        message["response_type"] = json!("in_channel");
+        // To the one who acted only: the channel may hold people who
+        // may not view this tenant's requests.
+        message["response_type"] = json!("ephemeral");
         message["replace_original"] = json!(false);
         Ok(message)
     })
@@ -635,6 +676,9 @@ struct Clicked {
     channel: String,
     ts: String,
     response_url: Option<String>,
+    /// An answer only the clicker sees (`/ipr show`): replaced through
+    /// `response_url`, as `chat.update` cannot reach it.
+    ephemeral: bool,
 }
 
 fn block_action(app: Arc<App>, slack: Authentic, user: String, payload: Value) -> Response {
@@ -655,6 +699,7 @@ fn block_action(app: Arc<App>, slack: Authentic, user: String, payload: Value) -
         response_url: payload["response_url"]
             .as_str()
             .and_then(|u| checked_response_url(&slack.slack, u)),
+        ephemeral: payload["container"]["is_ephemeral"].as_bool() == Some(true),
     };
     let trigger = payload["trigger_id"]
         .as_str()
@@ -752,12 +797,20 @@ async fn clicked_transition(
     })
     .await?;
     let http = app.slack.http();
-    if at.channel.is_empty() || at.ts.is_empty() {
-        return Ok(());
-    }
-    let updated = match bot(&http, &slack.slack) {
-        Ok(api) => api.update(&at.channel, &at.ts, &message).await,
-        Err(e) => Err(e),
+    let updated = if at.ephemeral {
+        let mut message = message;
+        message["replace_original"] = json!(true);
+        match &at.response_url {
+            Some(url) => slack_app::respond(&http, url, &message).await,
+            None => Ok(()),
+        }
+    } else if at.channel.is_empty() || at.ts.is_empty() {
+        Ok(())
+    } else {
+        match bot(&http, &slack.slack) {
+            Ok(api) => api.update(&at.channel, &at.ts, &message).await,
+            Err(e) => Err(e),
+        }
     };
     if let Err(e) = updated {
         warn("the Slack message was not updated", &e);
@@ -778,6 +831,7 @@ async fn open_reject(
         "channel": at.channel,
         "ts": at.ts,
         "response_url": at.response_url,
+        "ephemeral": at.ephemeral,
     });
     let view = json!({
         "type": "modal",
@@ -836,6 +890,7 @@ async fn view_submission(
                 response_url: metadata["response_url"]
                     .as_str()
                     .and_then(|u| checked_response_url(&slack.slack, u)),
+                ephemeral: metadata["ephemeral"].as_bool() == Some(true),
             };
             tokio::spawn(async move {
                 let http = app.slack.http();
@@ -846,7 +901,7 @@ async fn view_submission(
             });
             ack()
         }
-        Some("ipr-draft-edit") => edit_submitted(app, user, metadata, values).await,
+        Some("ipr-draft-edit") => edit_submitted(app, slack, user, metadata, values).await,
         _ => ack(),
     }
 }
@@ -907,6 +962,7 @@ async fn mentioned(app: Arc<App>, slack: Authentic, user: String, channel: Strin
         channel: channel.clone(),
         ts: String::new(),
         response_url: None,
+        ephemeral: true,
     };
     let message = if slack.slack.user_of(&user).is_none() {
         ephemeral(&unmapped(&user))
@@ -987,8 +1043,15 @@ fn draft_message(id: &str, draft: &Draft, problems: Option<&str>) -> Value {
             "text": slack_app_cut(&format!("*To fix before filing*\n{}", escape(p)))}}),
         );
     }
+    // Confirm only what its author could read whole.
+    let shown_whole =
+        format!("```{}```", escape(&draft.yaml)).chars().count() <= crate::notify::slack::TEXT_MAX;
+    if !shown_whole {
+        blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "verbatim": true,
+            "text": "*Too long to show here in full*, so it cannot be confirmed in Slack: shorten it with *Edit*, or file it with `ipr create -f`."}}));
+    }
     let mut buttons = Vec::new();
-    if draft.missing.is_empty() && problems.is_none() {
+    if draft.missing.is_empty() && problems.is_none() && shown_whole {
         buttons.push(
             json!({"type": "button", "action_id": slack_app::CONFIRM, "style": "primary",
             "value": id, "text": {"type": "plain_text", "text": "Confirm"}}),
@@ -1076,7 +1139,7 @@ async fn confirm_draft(app: &Arc<App>, user: &str, id: &str, at: &Clicked) -> Re
         Ok(m) => m,
         Err(e) => {
             // Still the author's to fix or cancel.
-            app.slack.set_draft(id, draft);
+            app.slack.restore_draft(id, draft);
             return Err(e);
         }
     };
@@ -1110,6 +1173,13 @@ async fn open_edit(
     at: &Clicked,
 ) -> Result<(), ApiError> {
     let draft = own_draft(app, user, id)?;
+    if draft.yaml.chars().count() > EDIT_MAX {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "This draft is too long to edit in Slack (a text field holds 3,000 characters); file it with `ipr create -f` instead.",
+        ));
+    }
     let hint = if draft.missing.is_empty() {
         "Correct the request; it is checked again when you save.".to_string()
     } else {
@@ -1127,7 +1197,7 @@ async fn open_edit(
             {"type": "input", "block_id": "yaml",
              "label": {"type": "plain_text", "text": "Request (the `ipr create -f` document)"},
              "element": {"type": "plain_text_input", "action_id": "yaml", "multiline": true,
-                         "initial_value": crate::notify::slack::cut(&draft.yaml, 3000)}},
+                         "max_length": EDIT_MAX, "initial_value": draft.yaml}},
         ]
     });
     let http = app.slack.http();
@@ -1138,7 +1208,32 @@ async fn open_edit(
 /// A saved Edit: the document is read and checked as `ipr create -f`
 /// reads it; problems go back into the modal, else the draft message
 /// shows the new document.
-async fn edit_submitted(app: Arc<App>, user: String, metadata: Value, values: &Value) -> Response {
+/// `yaml` read as `ipr create -f` reads it, and checked as a new request
+/// of the ipr user of `slack_user`.
+fn check_document(config: &Config, slack_user: &str, yaml: &str) -> crate::error::Result<()> {
+    let actor = mapped(config, slack_user)
+        .map_err(|e| crate::error::Error::permission(e.body["detail"].as_str().unwrap_or("")))?;
+    let doc = crate::request::NewRequest::from_yaml(yaml.as_bytes(), "the request")?;
+    if doc.plan_json.is_some() || doc.plan_file.is_some() {
+        return Err(crate::error::Error::invalid(
+            "planJson and planFile cannot be given here; file terraform requests with `ipr create`",
+        ));
+    }
+    let tenant = doc
+        .tenant
+        .clone()
+        .or_else(|| crate::request::default_tenant(config, &actor))
+        .ok_or_else(|| crate::error::Error::invalid("say which tenant: `tenant:`"))?;
+    crate::workflow::validate_new(&doc.spec(), &tenant, config)
+}
+
+async fn edit_submitted(
+    app: Arc<App>,
+    slack: Authentic,
+    user: String,
+    metadata: Value,
+    values: &Value,
+) -> Response {
     let yaml = values["yaml"]["yaml"]["value"]
         .as_str()
         .unwrap_or_default()
@@ -1153,25 +1248,10 @@ async fn edit_submitted(app: Arc<App>, user: String, metadata: Value, values: &V
                 "errors": {"yaml": e.body["detail"].as_str().unwrap_or("refused")}}))
         }
     };
-    let text = yaml.clone();
-    let checked = as_slack_user(&app, &user, false, move |store, session| {
-        let view = View::open(store, session)?;
-        let doc = crate::request::NewRequest::from_yaml(text.as_bytes(), "the request")?;
-        if doc.plan_json.is_some() || doc.plan_file.is_some() {
-            return Err(crate::error::Error::invalid(
-                "planJson and planFile cannot be given here; file terraform requests with `ipr create`",
-            )
-            .into());
-        }
-        let tenant = doc
-            .tenant
-            .clone()
-            .or_else(|| crate::request::default_tenant(view.config(), &session.actor.email))
-            .ok_or_else(|| crate::error::Error::invalid("say which tenant: `tenant:`"))?;
-        crate::workflow::validate_new(&doc.spec(), &tenant, view.config())?;
-        Ok(())
-    })
-    .await;
+    // Checked against the config this clone verified, without following
+    // the remote: Slack waits three seconds for this answer. Confirm
+    // files through every rule, under the remote's config.
+    let checked = check_document(&slack.config, &user, &yaml).map_err(ApiError::from);
     if let Err(e) = checked {
         let text = e.body["detail"].as_str().unwrap_or("refused").to_string();
         let mut all = vec![text];
@@ -1192,7 +1272,10 @@ async fn edit_submitted(app: Arc<App>, user: String, metadata: Value, values: &V
         at: now(),
         ..draft
     };
-    app.slack.set_draft(&id, updated.clone());
+    if !app.slack.replace_draft(&id, updated.clone()) {
+        return reply(json!({"response_action": "errors",
+            "errors": {"yaml": "This draft was filed or cancelled meanwhile."}}));
+    }
     let response_url = metadata["response_url"].as_str().map(str::to_string);
     let message = draft_message(&id, &updated, None);
     tokio::spawn(async move {
@@ -1289,5 +1372,13 @@ mod tests {
         assert!(verify_signature("secret", 1765000000, b"token=x", &good, 1765000000).is_err());
         assert!(verify_signature("secret", 1765000000, body, &good[3..], 1765000000).is_err());
         assert!(verify_signature("secret", 1765000000, body, "v0=zz", 1765000000).is_err());
+        // Another spelling of the same MAC is not taken.
+        let upper = format!("v0={}", good[3..].to_uppercase());
+        assert!(verify_signature("secret", 1765000000, body, &upper, 1765000000).is_err());
+        let spaced = format!("v0= {}", &good[3..]);
+        assert!(verify_signature("secret", 1765000000, body, &spaced, 1765000000).is_err());
+        // A timestamp far away cannot overflow the window check.
+        assert!(verify_signature("secret", i64::MIN, body, &good, 1765000000).is_err());
+        assert!(verify_signature("secret", i64::MAX, body, &good, -1).is_err());
     }
 }
