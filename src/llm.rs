@@ -57,7 +57,7 @@ pub fn body(model: &str, chat: &Chat) -> Value {
 /// key is sent to it, so it must be https (http only to this machine) and
 /// hold no credentials of its own.
 pub fn endpoint(base: &Url) -> Result<Url> {
-    let local = base.host_str().is_some_and(is_loopback);
+    let local = base.host_str().is_some_and(crate::model::is_loopback);
     if base.scheme() != "https" && !(base.scheme() == "http" && local) {
         return Err(Error::usage(
             "llm.baseUrl must be an https URL (http only for localhost): the API key is sent to it",
@@ -74,15 +74,6 @@ pub fn endpoint(base: &Url) -> Result<Url> {
         .pop_if_empty()
         .extend(["chat", "completions"]);
     Ok(url)
-}
-
-fn is_loopback(host: &str) -> bool {
-    host == "localhost"
-        || host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Ask `chat` of the model `config` names; its answer as a JSON object.

@@ -750,6 +750,17 @@ pub fn parse_url(s: &str, what: &str) -> Result<url::Url> {
     Ok(u)
 }
 
+/// Whether `host` (of a URL) is this machine: `localhost` or a loopback
+/// address.
+pub fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// Whether a URL carries a user name or password.
 pub fn has_credentials(u: &url::Url) -> bool {
     !u.username().is_empty() || u.password().is_some()

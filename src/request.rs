@@ -47,6 +47,18 @@ impl NewRequest {
         serde_yaml_ng::from_str(text).map_err(|e| Error::invalid(format!("{name}: {e}")))
     }
 
+    /// Refuse `planJson` and `planFile`: they name files on the machine of
+    /// the one who files the request, so a front end that is not that
+    /// machine (the server, Slack) never takes them.
+    pub fn without_local_files(self) -> Result<NewRequest> {
+        if self.plan_json.is_some() || self.plan_file.is_some() {
+            return Err(Error::invalid(
+                "planJson and planFile name files on the machine of the one who files the request; file terraform requests with `ipr create`",
+            ));
+        }
+        Ok(self)
+    }
+
     /// The spec it asks for (without a plan: [`create`] adds it).
     pub fn spec(&self) -> Spec {
         Spec {

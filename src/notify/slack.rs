@@ -101,15 +101,6 @@ pub fn message(m: &Message) -> Value {
     json!({ "text": escape(&m.headline()), "blocks": blocks })
 }
 
-pub(crate) fn is_loopback(host: &str) -> bool {
-    host == "localhost"
-        || host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
 fn by_label(m: &Message) -> &'static str {
     use crate::events::EventKind::*;
     match m.event.kind {
@@ -135,7 +126,7 @@ pub fn send(
             target.webhook_url_env
         ))
     })?;
-    if url.scheme() != "https" && !url.host_str().is_some_and(is_loopback) {
+    if url.scheme() != "https" && !url.host_str().is_some_and(crate::model::is_loopback) {
         return Err(Error::other(format!(
             "{} does not hold an https URL",
             target.webhook_url_env

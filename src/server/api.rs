@@ -416,12 +416,7 @@ async fn create(
             format!("malformed body: {e}"),
         )
     })?;
-    if doc.plan_json.is_some() || doc.plan_file.is_some() {
-        return Err(Error::invalid(
-            "planJson and planFile name files on the machine of the one who files the request; file terraform requests with `ipr create`",
-        )
-        .into());
-    }
+    let doc = doc.without_local_files()?;
     as_caller(&app, caller(info, headers), true, move |store, session| {
         let done = request::create(
             store,

@@ -441,9 +441,7 @@ async fn commands(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) 
     tokio::spawn(async move {
         let answer = run_command(&app, &user, &channel, command).await;
         let message = answer.unwrap_or_else(|e| refusal(&e));
-        if let Err(e) = slack_app::respond(&app.slack.http(), &response_url, &message).await {
-            warn("a /ipr answer was not delivered", &e);
-        }
+        answer_to(&app, &response_url, &message).await;
     });
     ack()
 }
@@ -765,6 +763,13 @@ async fn tell(http: &reqwest::Client, slack: &Authentic, user: &str, at: &Clicke
         },
     };
     if let Err(e) = sent {
+        warn("a Slack answer was not delivered", &e);
+    }
+}
+
+/// Answer through `response_url`; a failure goes to the server's log.
+async fn answer_to(app: &App, response_url: &str, message: &Value) {
+    if let Err(e) = slack_app::respond(&app.slack.http(), response_url, message).await {
         warn("a Slack answer was not delivered", &e);
     }
 }
@@ -1107,13 +1112,8 @@ async fn confirm_draft(app: &Arc<App>, user: &str, id: &str, at: &Clicked) -> Re
     let yaml = draft.yaml.clone();
     let who = user.to_string();
     let filed = as_slack_user(app, user, true, move |store, session| {
-        let doc = crate::request::NewRequest::from_yaml(yaml.as_bytes(), "the draft")?;
-        if doc.plan_json.is_some() || doc.plan_file.is_some() {
-            return Err(crate::error::Error::invalid(
-                "planJson and planFile name files on the machine of the one who files the request; file terraform requests with `ipr create`",
-            )
-            .into());
-        }
+        let doc = crate::request::NewRequest::from_yaml(yaml.as_bytes(), "the draft")?
+            .without_local_files()?;
         let done = crate::request::create(
             store,
             session,
@@ -1144,9 +1144,7 @@ async fn confirm_draft(app: &Arc<App>, user: &str, id: &str, at: &Clicked) -> Re
         }
     };
     if let Some(url) = &at.response_url {
-        if let Err(e) = slack_app::respond(&app.slack.http(), url, &message).await {
-            warn("a Slack answer was not delivered", &e);
-        }
+        answer_to(app, url, &message).await;
     }
     Ok(())
 }
@@ -1156,9 +1154,7 @@ async fn cancel_draft(app: &Arc<App>, user: &str, id: &str, at: &Clicked) -> Res
     app.slack.drop_draft(id);
     if let Some(url) = &at.response_url {
         let message = json!({"replace_original": true, "text": "Cancelled: nothing was filed."});
-        if let Err(e) = slack_app::respond(&app.slack.http(), url, &message).await {
-            warn("a Slack answer was not delivered", &e);
-        }
+        answer_to(app, url, &message).await;
     }
     Ok(())
 }
@@ -1213,12 +1209,8 @@ async fn open_edit(
 fn check_document(config: &Config, slack_user: &str, yaml: &str) -> crate::error::Result<()> {
     let actor = mapped(config, slack_user)
         .map_err(|e| crate::error::Error::permission(e.body["detail"].as_str().unwrap_or("")))?;
-    let doc = crate::request::NewRequest::from_yaml(yaml.as_bytes(), "the request")?;
-    if doc.plan_json.is_some() || doc.plan_file.is_some() {
-        return Err(crate::error::Error::invalid(
-            "planJson and planFile cannot be given here; file terraform requests with `ipr create`",
-        ));
-    }
+    let doc = crate::request::NewRequest::from_yaml(yaml.as_bytes(), "the request")?
+        .without_local_files()?;
     let tenant = doc
         .tenant
         .clone()
@@ -1280,9 +1272,7 @@ async fn edit_submitted(
     let message = draft_message(&id, &updated, None);
     tokio::spawn(async move {
         if let Some(url) = response_url {
-            if let Err(e) = slack_app::respond(&app.slack.http(), &url, &message).await {
-                warn("a Slack answer was not delivered", &e);
-            }
+            answer_to(&app, &url, &message).await;
         }
     });
     reply(json!({"response_action": "clear"}))
