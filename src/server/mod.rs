@@ -117,7 +117,7 @@ pub async fn serve(
         jobs: deploys::Jobs::default(),
         metrics: metrics::Metrics::default(),
         session_key,
-        slack: slack::Memory::default(),
+        slack: slack::Memory::new()?,
     });
     // AWX jobs a previous server started are watched again.
     let resuming = app.clone();

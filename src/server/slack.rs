@@ -15,7 +15,7 @@
 //! through the `response_url` Slack gave or the Web API.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
@@ -62,7 +62,6 @@ pub fn router(app: Arc<App>) -> Router {
 }
 
 /// What the Slack endpoints remember between requests.
-#[derive(Default)]
 pub struct Memory {
     /// Signatures taken in the last five minutes, with their timestamps:
     /// the same signed request twice is a replay.
@@ -72,7 +71,8 @@ pub struct Memory {
     events: Mutex<HashMap<String, i64>>,
     /// Drafts from text, by id, waiting for their author's Confirm.
     drafts: Mutex<HashMap<String, Draft>>,
-    http: OnceLock<reqwest::Client>,
+    /// For the Web API and response URLs: no redirects followed.
+    http: reqwest::Client,
 }
 
 /// A request drafted from text (`/ipr request`, a mention): the
@@ -86,16 +86,22 @@ pub struct Draft {
 }
 
 impl Memory {
+    pub fn new() -> crate::error::Result<Memory> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("ipr/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| crate::error::Error::other(format!("Slack: HTTP client: {e}")))?;
+        Ok(Memory {
+            seen: Mutex::default(),
+            events: Mutex::default(),
+            drafts: Mutex::default(),
+            http,
+        })
+    }
+
     fn http(&self) -> reqwest::Client {
-        self.http
-            .get_or_init(|| {
-                reqwest::Client::builder()
-                    .user_agent(concat!("ipr/", env!("CARGO_PKG_VERSION")))
-                    .redirect(reqwest::redirect::Policy::none())
-                    .build()
-                    .unwrap_or_default()
-            })
-            .clone()
+        self.http.clone()
     }
 
     /// Take `signature` once: false if it was taken in the last five
@@ -437,9 +443,8 @@ async fn commands(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) 
         )
         .into_response();
     };
-    let channel = get("channel_id");
     tokio::spawn(async move {
-        let answer = run_command(&app, &user, &channel, command).await;
+        let answer = run_command(&app, &user, command).await;
         let message = answer.unwrap_or_else(|e| refusal(&e));
         answer_to(&app, &response_url, &message).await;
     });
@@ -521,12 +526,7 @@ fn request_url(config: &Config, t: &Ticket) -> Option<String> {
         })
 }
 
-async fn run_command(
-    app: &Arc<App>,
-    user: &str,
-    channel: &str,
-    command: Command,
-) -> Result<Value, ApiError> {
+async fn run_command(app: &Arc<App>, user: &str, command: Command) -> Result<Value, ApiError> {
     match command {
         Command::Help => Ok(ephemeral(HELP)),
         Command::List => {
@@ -576,7 +576,7 @@ async fn run_command(
         Command::Reject(id, reason) => {
             transition(app, user, id, Transition::Reject { reason }).await
         }
-        Command::Request(text) => draft_from_text(app, user, channel, &text).await,
+        Command::Request(text) => draft_from_text(app, user, &text).await,
     }
 }
 
@@ -976,7 +976,7 @@ async fn mentioned(app: Arc<App>, slack: Authentic, user: String, channel: Strin
             "Tell me what to promote, e.g. _promote payment-api 2.1.0 to prod for tenant-finance, fixes the timeouts_.\n\n{HELP}"
         ))
     } else {
-        draft_from_text(&app, &user, &channel, &text)
+        draft_from_text(&app, &user, &text)
             .await
             .unwrap_or_else(|e| refusal(&e))
     };
@@ -986,12 +986,7 @@ async fn mentioned(app: Arc<App>, slack: Authentic, user: String, channel: Strin
 /// Ask the LLM for a `create -f` document from `text`, keep it as a
 /// draft of `user`, and show it with Confirm, Edit and Cancel. Nothing is
 /// filed here.
-async fn draft_from_text(
-    app: &Arc<App>,
-    user: &str,
-    _channel: &str,
-    text: &str,
-) -> Result<Value, ApiError> {
+async fn draft_from_text(app: &Arc<App>, user: &str, text: &str) -> Result<Value, ApiError> {
     let text = text.to_string();
     let (yaml, missing, problems) = as_slack_user(app, user, false, move |store, session| {
         let view = View::open(store, session)?;
