@@ -479,10 +479,13 @@ pub fn job_records(
     job_id: &str,
 ) -> Result<Vec<JobRecord>> {
     let mut out = Vec::new();
-    for file in store.ticket_files(at)? {
-        let Ok(ticket) = Ticket::from_yaml(&file.bytes, &file.path) else {
-            continue;
-        };
+    // Only a request that reached `deploying` has a job (SPEC §5: it is
+    // then deploying, deployed or failed); the cache nominates those and
+    // each is read from git.
+    let ever_deployed = |s: &crate::model::Summary| {
+        matches!(s.state, State::Deploying | State::Deployed | State::Failed)
+    };
+    for ticket in store.tickets_where(at, ever_deployed)? {
         let history = &ticket.status.history;
         let Some(start) = history.iter().position(|e| {
             e.action == Action::Deploying
