@@ -502,12 +502,26 @@ async fn cancel(
 async fn transition(app: Arc<App>, caller: Caller, id: RequestId, t: Transition) -> Answer {
     let server = app.clone();
     as_caller(&app, caller, true, move |store, session| {
-        let done = action::transition(store, session, id, &t, options(store))?;
-        delivered(store, &done);
-        if matches!(t, Transition::Approve { .. }) {
-            super::deploys::auto_deploy(&server, store, session, &done);
-        }
+        let done = act(&server, store, session, id, &t)?;
         Ok(json(StatusCode::OK, &done.ticket))
     })
     .await
+}
+
+/// Approve, reject or cancel as the session's user, for every front end
+/// of the server: the events go out, and an approval that completes the
+/// quorum deploys when `deploy.autoDeploy` says so.
+pub(super) fn act(
+    server: &Arc<App>,
+    store: &Store,
+    session: &Session,
+    id: RequestId,
+    t: &Transition,
+) -> crate::error::Result<Done> {
+    let done = action::transition(store, session, id, t, options(store))?;
+    delivered(store, &done);
+    if matches!(t, Transition::Approve { .. }) {
+        super::deploys::auto_deploy(server, store, session, &done);
+    }
+    Ok(done)
 }

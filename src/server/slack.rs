@@ -29,7 +29,6 @@ use sha2::Sha256;
 
 use super::api::{acting, delivered, options};
 use super::{ApiError, App, MAX_BODY};
-use crate::action;
 use crate::config::{Config, SlackConfig};
 use crate::model::{same_email, RequestId, Ticket};
 use crate::notify::slack::escape;
@@ -597,14 +596,7 @@ async fn transition(
     let server = app.clone();
     let who = user.to_string();
     as_slack_user(app, user, true, move |store, session| {
-        let done = action::transition(store, session, id, &t, options(store))?;
-        delivered(store, &done);
-        if matches!(t, Transition::Approve { .. }) {
-            super::deploys::auto_deploy(&server, store, session, &done);
-        }
-        let view = View::open(store, session)?;
-        let outcome = outcome_line(&t, &session.actor.email, &who, &done.ticket);
-        let mut message = view_of(&view, &done.ticket, false).message(Some(&outcome));
+        let mut message = acted_message(&server, store, session, id, &t, &who)?;
         strip_buttons(&mut message);
         // To the one who acted only: the channel may hold people who
         // may not view this tenant's requests.
@@ -613,6 +605,22 @@ async fn transition(
         Ok(message)
     })
     .await
+}
+
+/// Act as the session's user ([`super::api::act`]); the request as it
+/// now is, with who acted under it (and its buttons while pending).
+fn acted_message(
+    server: &Arc<App>,
+    store: &Store,
+    session: &Session,
+    id: RequestId,
+    t: &Transition,
+    slack_user: &str,
+) -> Result<Value, ApiError> {
+    let done = super::api::act(server, store, session, id, t)?;
+    let view = View::open(store, session)?;
+    let outcome = outcome_line(t, &session.actor.email, slack_user, &done.ticket);
+    Ok(view_of(&view, &done.ticket, false).message(Some(&outcome)))
 }
 
 /// `✅ approved by jean.dupont@example.com (<@U012AB3CD>); now approved`.
@@ -791,14 +799,7 @@ async fn clicked_transition(
     let who = user.to_string();
     let server = app.clone();
     let message = as_slack_user(app, user, true, move |store, session| {
-        let done = action::transition(store, session, id, &t, options(store))?;
-        delivered(store, &done);
-        if matches!(t, Transition::Approve { .. }) {
-            super::deploys::auto_deploy(&server, store, session, &done);
-        }
-        let view = View::open(store, session)?;
-        let outcome = outcome_line(&t, &session.actor.email, &who, &done.ticket);
-        Ok(view_of(&view, &done.ticket, false).message(Some(&outcome)))
+        acted_message(&server, store, session, id, &t, &who)
     })
     .await?;
     let http = app.slack.http();

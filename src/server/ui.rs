@@ -834,14 +834,8 @@ async fn act(
                     ))
                 }
             };
-            match crate::action::transition(store, session, id, &transition, options(store)) {
-                Ok(landed) => {
-                    delivered(store, &landed);
-                    if action == "approve" {
-                        super::deploys::auto_deploy(&server, store, session, &landed);
-                    }
-                    Ok(Redirect::to(&format!("/requests/{id}?done={done}")).into_response())
-                }
+            match super::api::act(&server, store, session, id, &transition) {
+                Ok(_) => Ok(Redirect::to(&format!("/requests/{id}?done={done}")).into_response()),
                 Err(e) => {
                     // The refusal, on the page, as the CLI words it.
                     let status = super::status(e.kind());
