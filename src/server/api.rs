@@ -418,15 +418,7 @@ async fn create(
     })?;
     let doc = doc.without_local_files()?;
     as_caller(&app, caller(info, headers), true, move |store, session| {
-        let done = request::create(
-            store,
-            session,
-            doc.spec(),
-            doc.tenant.as_deref(),
-            None,
-            options(store),
-        )?;
-        delivered(store, &done);
+        let done = file(store, session, doc.spec(), doc.tenant.as_deref())?;
         let mut r = json(StatusCode::CREATED, &done.ticket);
         if let Ok(v) = format!("/v1/requests/prod/{}", done.ticket.id()).parse() {
             r.headers_mut().insert(header::LOCATION, v);
@@ -506,6 +498,19 @@ async fn transition(app: Arc<App>, caller: Caller, id: RequestId, t: Transition)
         Ok(json(StatusCode::OK, &done.ticket))
     })
     .await
+}
+
+/// File a request as the session's user, for every front end of the
+/// server (without a plan: plan files are the CLI's), and send its events.
+pub(super) fn file(
+    store: &Store,
+    session: &Session,
+    spec: crate::model::Spec,
+    tenant: Option<&str>,
+) -> crate::error::Result<Done> {
+    let done = request::create(store, session, spec, tenant, None, options(store))?;
+    delivered(store, &done);
+    Ok(done)
 }
 
 /// Approve, reject or cancel as the session's user, for every front end

@@ -27,7 +27,7 @@ use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
 
-use super::api::{acting, delivered, options};
+use super::api::acting;
 use super::{ApiError, App, MAX_BODY};
 use crate::config::{Config, SlackConfig};
 use crate::model::{same_email, RequestId, Ticket};
@@ -1110,15 +1110,7 @@ async fn confirm_draft(app: &Arc<App>, user: &str, id: &str, at: &Clicked) -> Re
     let filed = as_slack_user(app, user, true, move |store, session| {
         let doc = crate::request::NewRequest::from_yaml(yaml.as_bytes(), "the draft")?
             .without_local_files()?;
-        let done = crate::request::create(
-            store,
-            session,
-            doc.spec(),
-            doc.tenant.as_deref(),
-            None,
-            options(store),
-        )?;
-        delivered(store, &done);
+        let done = super::api::file(store, session, doc.spec(), doc.tenant.as_deref())?;
         let view = View::open(store, session)?;
         let line = format!(
             "📝 filed by {} (<@{}>) from a draft they confirmed",

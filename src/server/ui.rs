@@ -22,7 +22,7 @@ use axum::{Form, Router};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::api::{acting, delivered, options};
+use super::api::acting;
 use super::{auth, session, ApiError, App, MAX_BODY, REQUEST_TIMEOUT};
 use crate::error::{Error, Problem};
 use crate::model::{
@@ -1162,21 +1162,12 @@ async fn create(
                 Ok(spec) => spec,
                 Err(problems) => return again(nav, StatusCode::UNPROCESSABLE_ENTITY, problems),
             };
-            match crate::request::create(
-                store,
-                session,
-                spec,
-                tenant.as_deref(),
-                None,
-                options(store),
-            ) {
-                Ok(done) => {
-                    delivered(store, &done);
-                    Ok(
-                        Redirect::to(&format!("/requests/{}?done=created", done.ticket.id()))
-                            .into_response(),
-                    )
-                }
+            match super::api::file(store, session, spec, tenant.as_deref()) {
+                Ok(done) => Ok(Redirect::to(&format!(
+                    "/requests/{}?done=created",
+                    done.ticket.id()
+                ))
+                .into_response()),
                 Err(e) => {
                     let mut problems: Vec<FieldProblem> =
                         e.problem_list().iter().map(field_problem).collect();
