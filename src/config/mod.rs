@@ -651,6 +651,31 @@ impl Config {
                 }
             }
         }
+        // A token sent as a bearer to a URL the config names must hold
+        // nothing else: naming another secret's variable would send that
+        // secret there.
+        let bearers = [
+            self.llm
+                .as_ref()
+                .map(|l| ("llm.apiKeyEnv", l.api_key_env.as_str())),
+            self.slack
+                .as_ref()
+                .map(|s| ("slack.botTokenEnv", s.bot_token_env.as_str())),
+        ];
+        for (key, env) in bearers.into_iter().flatten() {
+            let others = self.secret_envs();
+            if others.iter().filter(|(_, e)| *e == env).count() > 1 {
+                let with: Vec<&str> = others
+                    .iter()
+                    .filter(|(k, e)| *e == env && *k != key)
+                    .map(|(k, _)| *k)
+                    .collect();
+                return Err(Error::invalid(format!(
+                    "{key}: `{env}` also holds {}; give each its own variable",
+                    with.join(", ")
+                )));
+            }
+        }
         if let Some(l) = &self.llm {
             check_env_name(&l.api_key_env).map_err(|e| e.context("llm.apiKeyEnv"))?;
             if l.timeout().is_zero() || l.timeout() > LlmConfig::MAX_TIMEOUT {
@@ -661,6 +686,35 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// Every environment variable the config names for a secret, with
+    /// where it is named.
+    fn secret_envs(&self) -> Vec<(&'static str, &str)> {
+        let mut all: Vec<(&'static str, &str)> = Vec::new();
+        if let Some(s) = &self.server {
+            if let Some(e) = &s.awx_webhook_secret_env {
+                all.push(("server.awxWebhookSecretEnv", e));
+            }
+        }
+        if let Some(s) = &self.slack {
+            all.push(("slack.signingSecretEnv", &s.signing_secret_env));
+            all.push(("slack.botTokenEnv", &s.bot_token_env));
+        }
+        if let Some(l) = &self.llm {
+            all.push(("llm.apiKeyEnv", &l.api_key_env));
+        }
+        for n in &self.notifications {
+            for e in n.secret_envs() {
+                all.push(("a notification target's secret", e));
+            }
+        }
+        for def in self.runners.definitions.values() {
+            if let RunnerDef::Awx(awx) = def {
+                all.push(("an AWX runner's tokenEnv", &awx.token_env));
+            }
+        }
+        all
     }
 
     /// Every notification target: those under `notifications:`, and the

@@ -496,6 +496,20 @@ mod tests {
                 ok.replace("apiKeyEnv: K", "apiKeyEnv: 'sk-live abc'"),
                 "llm.apiKeyEnv",
             ),
+            // A bearer token's variable holds nothing else.
+            (
+                ok.replace("apiKeyEnv: K", "apiKeyEnv: S"),
+                "llm.apiKeyEnv: `S` also holds slack.signingSecretEnv",
+            ),
+            (
+                ok.replace("botTokenEnv: B", "botTokenEnv: K"),
+                "also holds slack.botTokenEnv",
+            ),
+            (ok.replace("U012:", "jean:"), "not a Slack user id"),
+            (
+                ok.replace("channel: C0123", "channel: C0123, apiUrl: 'ftp://x'"),
+                "slack.apiUrl",
+            ),
         ] {
             let e = load(&bad).unwrap_err();
             assert!(e.message().contains(needle), "{}", e.message());
