@@ -408,10 +408,9 @@ fn parse(f: &Field, value: &str) -> Result<Value> {
                 )))
             }
         },
-        Shape::Url => {
-            parse_url(v, f.path)?;
-            Value::from(v)
-        }
+        // Kept as it will be filed (a host in Unicode shows as its
+        // `xn--` form), so the person confirms what is stored.
+        Shape::Url => Value::from(parse_url(v, f.path)?.to_string()),
         Shape::Time => {
             parse_datetime(v, f.path)?;
             Value::from(v)
@@ -468,6 +467,16 @@ fn read_answer(answer: &Map<String, Value>) -> Result<BTreeMap<&'static str, Val
                 )))
             }
             (_, Value::String(s)) if s.trim().is_empty() => continue,
+            // Text a reader cannot see (direction overrides, zero-width
+            // characters, controls) could hide what the person confirms.
+            (_, Value::String(s))
+                if s.chars()
+                    .any(|c| crate::model::is_invisible(c) && !matches!(c, '\n' | '\t')) =>
+            {
+                return Err(llm::unreadable(format!(
+                    "{path} holds invisible or control characters"
+                )))
+            }
             (_, Value::String(s)) => {
                 parse(f, s).map_err(|e| llm::unreadable(e.message().to_string()))?
             }
@@ -755,6 +764,36 @@ mod tests {
                 e.message()
             );
         }
+    }
+
+    #[test]
+    fn text_that_hides_itself_cannot_be_read() {
+        for hidden in [
+            "Fixes it\u{202e}gnikaerb",
+            "Fixes\u{200b} it",
+            "Fixes\u{1b}[2J it",
+        ] {
+            let mut answer = complete();
+            answer["request"]["justification"] = json!(hidden);
+            let e = read_answer(answer.as_object().unwrap()).unwrap_err();
+            assert!(
+                e.message().contains("invisible"),
+                "{hidden:?}: {}",
+                e.message()
+            );
+        }
+        let mut answer = complete();
+        answer["request"]["releaseNotes"] = json!("- one\n- two\twith a tab");
+        assert!(read_answer(answer.as_object().unwrap()).is_ok());
+    }
+
+    #[test]
+    fn a_url_is_shown_as_it_will_be_filed() {
+        let mut answer = complete();
+        answer["preChecks"]["testEvidenceUrl"] = json!("https://сi.example.com/run/1");
+        let values = read_answer(answer.as_object().unwrap()).unwrap();
+        let url = values["preChecks.testEvidenceUrl"].as_str().unwrap();
+        assert!(url.starts_with("https://xn--"), "{url}");
     }
 
     #[test]

@@ -115,10 +115,15 @@ fn post(
         .enable_all()
         .build()
         .map_err(|e| Error::other(format!("tokio runtime: {e}")))?;
-    let http = reqwest::Client::builder()
+    let mut http = reqwest::Client::builder()
         .user_agent(concat!("ipr/", env!("CARGO_PKG_VERSION")))
         // The key must not follow a redirect somewhere else.
-        .redirect(reqwest::redirect::Policy::none())
+        .redirect(reqwest::redirect::Policy::none());
+    if url.host_str().is_some_and(crate::model::is_loopback) {
+        // Plain http is allowed only to this machine: no proxy sees it.
+        http = http.no_proxy();
+    }
+    let http = http
         .build()
         .map_err(|e| Error::other(format!("HTTP client: {e}")))?;
     let request = http

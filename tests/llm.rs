@@ -389,12 +389,23 @@ fn a_confirmed_draft_is_filed_by_the_person_at_the_terminal() {
     let before = repo.commits();
     let Some((shown, code)) = repo.on_terminal(
         &["create", "--from-text", TEXT],
-        &[("Create this request?", "y")],
+        &[
+            ("preChecks.stagingTestsPassed (", "y"),
+            ("preChecks.securityScanPassed (", "y"),
+            ("Only 'yes' creates it", "yes\r"),
+        ],
     ) else {
         return;
     };
     assert_eq!(code, 0, "{shown}");
     assert!(shown.contains("name: payment-api"), "{shown}");
+    // The facts that matter are repeated right above the question.
+    assert!(
+        shown.contains(
+            "In short: api payment-api 2.1.0 for tenant-finance, staging -> prod, impact low"
+        ),
+        "{shown}"
+    );
     assert!(shown.contains("PR-2026-0001"), "{shown}");
     assert_eq!(repo.commits(), before + 1);
     let files = repo.tickets();
@@ -414,13 +425,40 @@ fn a_confirmed_draft_is_filed_by_the_person_at_the_terminal() {
 }
 
 #[test]
+fn the_person_attests_the_pre_checks_whatever_the_model_said() {
+    // The model read "tests passed" into the text; the person says no.
+    let llm = Fake::answering(&complete());
+    let repo = Repo::new(&llm.base_url(), "5s");
+    let before = repo.commits();
+    let Some((shown, code)) = repo.on_terminal(
+        &["create", "--from-text", TEXT],
+        &[
+            ("preChecks.stagingTestsPassed (", "n"),
+            ("preChecks.securityScanPassed (", "y"),
+        ],
+    ) else {
+        return;
+    };
+    assert_eq!(code, 6, "{shown}");
+    assert!(shown.contains("stagingTestsPassed"), "{shown}");
+    assert!(!shown.contains("Only 'yes' creates it"), "{shown}");
+    assert_eq!(repo.commits(), before);
+    assert!(repo.tickets().is_empty());
+}
+
+#[test]
 fn declining_at_the_terminal_creates_nothing() {
     let llm = Fake::answering(&complete());
     let repo = Repo::new(&llm.base_url(), "5s");
     let before = repo.commits();
     let Some((shown, code)) = repo.on_terminal(
         &["create", "--from-text", TEXT],
-        &[("Create this request?", "n")],
+        &[
+            ("preChecks.stagingTestsPassed (", "y"),
+            ("preChecks.securityScanPassed (", "y"),
+            // Keys typed while waiting are not a yes: only the word is.
+            ("Only 'yes' creates it", "yarn\r"),
+        ],
     ) else {
         return;
     };
@@ -441,7 +479,9 @@ fn missing_fields_are_asked_for_at_the_terminal() {
             ("request.rollbackPlan (", "Redeploy 2.0.9\r"),
             ("preChecks.testEvidenceUrl (", "not a url\r"),
             ("is not a URL", "https://ci.example.com/pipeline/777\r"),
-            ("Create this request?", "y"),
+            ("preChecks.stagingTestsPassed (", "y"),
+            ("preChecks.securityScanPassed (", "y"),
+            ("Only 'yes' creates it", "yes\r"),
         ],
     ) else {
         return;

@@ -37,9 +37,11 @@ use super::{Ctx, Format};
 ///
 /// With --from-text TEXT, the LLM of `llm:` in .ipr/config.yaml drafts
 /// the request from a plain description. ipr shows the document and what
-/// the text did not say, asks you for each missing field, shows the final
-/// document and files it only when you answer yes to `Create this
-/// request?`, as you (no: nothing is created, exit 0). The model fills only the fields of the -f document
+/// the text did not say, asks you for each missing field and for the
+/// pre-checks you attest (whatever the text said), shows the final
+/// document with a one-line summary, and files it only when you type
+/// `yes` to `Create this request?`, as you (anything else: nothing is
+/// created, exit 0). The model fills only the fields of the -f document
 /// (null when the text does not say; ipr never guesses), and its answer is
 /// checked like any request. With --no-input or without a terminal nothing
 /// is created: the drafted document is printed on stdout for `ipr create
@@ -283,8 +285,15 @@ fn from_text(ctx: &Ctx, text: &str, commit: &super::CommitArgs) -> Result<()> {
     if !missing.is_empty() {
         eprintln!("missing: {}", missing.join(", "));
     }
-    for path in missing {
+    for path in &missing {
         ask_field(config, actor, &mut draft, path)?;
+    }
+    // What a person attests is theirs to say, whatever the text or the
+    // model said: asked each time, no by default.
+    for path in ATTESTATIONS {
+        if !missing.contains(&path) {
+            ask_field(config, actor, &mut draft, path)?;
+        }
     }
     let doc = loop {
         let e = match draft.check(config, actor) {
@@ -320,12 +329,17 @@ fn from_text(ctx: &Ctx, text: &str, commit: &super::CommitArgs) -> Result<()> {
     }
     eprintln!("The request to file, as {}:", esc(actor));
     eprint!("{}", shown(&draft.yaml()));
-    let yes = dialoguer::Confirm::new()
-        .with_prompt("Create this request?")
-        .default(false)
-        .interact()
+    // The facts that matter, last, where a long document cannot scroll
+    // them away.
+    eprintln!("In short: {}", esc(&summary(&doc)));
+    // A typed word, as `terraform apply` asks: keys typed while the model
+    // was answering cannot say yes for you.
+    let answer: String = dialoguer::Input::new()
+        .with_prompt("Create this request? Only 'yes' creates it")
+        .allow_empty(true)
+        .interact_text()
         .map_err(prompt_error)?;
-    if !yes {
+    if answer.trim() != "yes" {
         eprintln!("nothing was created");
         return Ok(());
     }
@@ -338,6 +352,38 @@ fn from_text(ctx: &Ctx, text: &str, commit: &super::CommitArgs) -> Result<()> {
         commit.options(ctx),
     )?;
     created(ctx, &done)
+}
+
+/// The pre-checks a person attests: asked on the terminal whatever the
+/// draft says.
+const ATTESTATIONS: [&str; 2] = [
+    "preChecks.stagingTestsPassed",
+    "preChecks.securityScanPassed",
+];
+
+/// One line of what a request asks: tenant, target, environments, impact,
+/// schedule, pre-checks, evidence.
+fn summary(doc: &NewRequest) -> String {
+    let t = &doc.target;
+    let r = &doc.request;
+    let p = &doc.pre_checks;
+    let yes_no = |b: bool| if b { "yes" } else { "no" };
+    format!(
+        "{} {} {} for {}, {} -> {}, impact {}, {}; staging tests {}, security scan {}, performance tests {}; evidence {}",
+        t.kind,
+        t.name,
+        t.version,
+        doc.tenant.as_deref().unwrap_or("?"),
+        t.source_environment,
+        t.target_environment,
+        r.impact_assessment,
+        r.scheduled_date
+            .map_or("as soon as approved".to_string(), |d| format!("not before {}", d.to_rfc3339())),
+        yes_no(p.staging_tests_passed),
+        yes_no(p.security_scan_passed),
+        yes_no(p.performance_tests_passed),
+        p.test_evidence_url
+    )
 }
 
 /// The messages of an error: each problem, or the error itself.
