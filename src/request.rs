@@ -59,6 +59,33 @@ impl NewRequest {
         Ok(self)
     }
 
+    /// One line of what it asks and attests: target, tenant,
+    /// environments, impact, schedule, pre-checks, evidence (what a person
+    /// reads last before filing a drafted request).
+    pub fn summary(&self) -> String {
+        let t = &self.target;
+        let r = &self.request;
+        let p = &self.pre_checks;
+        let yes_no = |b: bool| if b { "yes" } else { "no" };
+        format!(
+            "{} {} {} for {}, {} -> {}, impact {}, {}; staging tests {}, security scan {}, performance tests {}; evidence {}",
+            t.kind,
+            t.name,
+            t.version,
+            self.tenant.as_deref().unwrap_or("your tenant"),
+            t.source_environment,
+            t.target_environment,
+            r.impact_assessment,
+            r.scheduled_date.map_or("as soon as approved".to_string(), |d| {
+                format!("not before {}", d.to_rfc3339())
+            }),
+            yes_no(p.staging_tests_passed),
+            yes_no(p.security_scan_passed),
+            yes_no(p.performance_tests_passed),
+            p.test_evidence_url
+        )
+    }
+
     /// The spec it asks for (without a plan: [`create`] adds it).
     pub fn spec(&self) -> Spec {
         Spec {

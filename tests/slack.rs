@@ -758,6 +758,13 @@ fn a_request_drafted_from_text_is_filed_only_when_its_author_confirms() {
     );
     assert!(text.contains("Fixes the payment timeouts"), "{text}");
     let id = button(&draft, "ipr-draft-confirm").expect("Confirm: nothing is missing");
+    // Slack asks once more before the click counts, saying what is attested.
+    let dialog = text_of(&draft);
+    assert!(dialog.contains("File this request as you?"), "{dialog}");
+    assert!(
+        dialog.contains("staging tests yes, security scan yes"),
+        "{dialog}"
+    );
     assert!(button(&draft, "ipr-draft-edit").is_some());
     // The model was asked as the README says: structured output, the
     // key, the person's words only in the user message.

@@ -331,7 +331,7 @@ fn from_text(ctx: &Ctx, text: &str, commit: &super::CommitArgs) -> Result<()> {
     eprint!("{}", shown(&draft.yaml()));
     // The facts that matter, last, where a long document cannot scroll
     // them away.
-    eprintln!("In short: {}", esc(&summary(&doc)));
+    eprintln!("In short: {}", esc(&doc.summary()));
     // A typed word, as `terraform apply` asks: keys typed while the model
     // was answering cannot say yes for you.
     let answer: String = dialoguer::Input::new()
@@ -360,31 +360,6 @@ const ATTESTATIONS: [&str; 2] = [
     "preChecks.stagingTestsPassed",
     "preChecks.securityScanPassed",
 ];
-
-/// One line of what a request asks: tenant, target, environments, impact,
-/// schedule, pre-checks, evidence.
-fn summary(doc: &NewRequest) -> String {
-    let t = &doc.target;
-    let r = &doc.request;
-    let p = &doc.pre_checks;
-    let yes_no = |b: bool| if b { "yes" } else { "no" };
-    format!(
-        "{} {} {} for {}, {} -> {}, impact {}, {}; staging tests {}, security scan {}, performance tests {}; evidence {}",
-        t.kind,
-        t.name,
-        t.version,
-        doc.tenant.as_deref().unwrap_or("?"),
-        t.source_environment,
-        t.target_environment,
-        r.impact_assessment,
-        r.scheduled_date
-            .map_or("as soon as approved".to_string(), |d| format!("not before {}", d.to_rfc3339())),
-        yes_no(p.staging_tests_passed),
-        yes_no(p.security_scan_passed),
-        yes_no(p.performance_tests_passed),
-        p.test_evidence_url
-    )
-}
 
 /// The messages of an error: each problem, or the error itself.
 fn problem_lines(e: &Error) -> Vec<String> {

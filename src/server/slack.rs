@@ -1052,11 +1052,20 @@ fn draft_message(id: &str, draft: &Draft, problems: Option<&str>) -> Value {
             "text": "*Too long to show here in full*, so it cannot be confirmed in Slack: shorten it with *Edit*, or file it with `ipr create -f`."}}));
     }
     let mut buttons = Vec::new();
-    if draft.missing.is_empty() && problems.is_none() && shown_whole {
-        buttons.push(
-            json!({"type": "button", "action_id": slack_app::CONFIRM, "style": "primary",
-            "value": id, "text": {"type": "plain_text", "text": "Confirm"}}),
-        );
+    let complete = crate::request::NewRequest::from_yaml(draft.yaml.as_bytes(), "the draft").ok();
+    if let Some(doc) =
+        complete.filter(|_| draft.missing.is_empty() && problems.is_none() && shown_whole)
+    {
+        // Slack asks once more, with what is attested, before the click
+        // counts.
+        buttons.push(json!({"type": "button", "action_id": slack_app::CONFIRM, "style": "primary",
+            "value": id, "text": {"type": "plain_text", "text": "Confirm"},
+            "confirm": {
+                "title": {"type": "plain_text", "text": "File this request as you?"},
+                "text": {"type": "plain_text", "text": crate::notify::slack::cut(&doc.summary(), 300)},
+                "confirm": {"type": "plain_text", "text": "File it"},
+                "deny": {"type": "plain_text", "text": "Not yet"},
+            }}));
     }
     buttons.push(
         json!({"type": "button", "action_id": slack_app::EDIT, "value": id,
