@@ -44,6 +44,10 @@ pub const MAX_AGE_SECS: i64 = 5 * 60;
 const LIST_MAX: usize = 20;
 /// The most a Slack text field holds: a longer draft is not edited there.
 const EDIT_MAX: usize = 3000;
+/// How many drafts from text one Slack user may ask for in
+/// [`ASKS_SECS`] (each is a call to the LLM).
+const ASKS_MAX: usize = 10;
+const ASKS_SECS: i64 = 10 * 60;
 /// How long a draft from text waits for Confirm.
 const DRAFT_SECS: i64 = 60 * 60;
 
@@ -70,6 +74,8 @@ pub struct Memory {
     events: Mutex<HashMap<String, i64>>,
     /// Drafts from text, by id, waiting for their author's Confirm.
     drafts: Mutex<HashMap<String, Draft>>,
+    /// When each Slack user last asked the LLM: each ask costs a call.
+    asks: Mutex<HashMap<String, Vec<i64>>>,
     /// For the Web API and response URLs: no redirects followed.
     http: reqwest::Client,
 }
@@ -95,6 +101,7 @@ impl Memory {
             seen: Mutex::default(),
             events: Mutex::default(),
             drafts: Mutex::default(),
+            asks: Mutex::default(),
             http,
         })
     }
@@ -109,6 +116,22 @@ impl Memory {
         let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
         seen.retain(|_, at| now - *at <= MAX_AGE_SECS * 2);
         seen.insert(signature.to_string(), now).is_none()
+    }
+
+    /// Count an ask of `user` at `now`: false when they asked
+    /// [`ASKS_MAX`] times in the last [`ASKS_SECS`] already.
+    fn may_ask(&self, user: &str, now: i64) -> bool {
+        let mut asks = self.asks.lock().unwrap_or_else(|e| e.into_inner());
+        asks.retain(|_, times| {
+            times.retain(|t| now - *t < ASKS_SECS);
+            !times.is_empty()
+        });
+        let times = asks.entry(user.to_string()).or_default();
+        if times.len() >= ASKS_MAX {
+            return false;
+        }
+        times.push(now);
+        true
     }
 
     fn first_event(&self, id: &str, now: i64) -> bool {
@@ -988,6 +1011,16 @@ async fn mentioned(app: Arc<App>, slack: Authentic, user: String, channel: Strin
 /// draft of `user`, and show it with Confirm, Edit and Cancel. Nothing is
 /// filed here.
 async fn draft_from_text(app: &Arc<App>, user: &str, text: &str) -> Result<Value, ApiError> {
+    if !app.slack.may_ask(user, now()) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too-many-requests",
+            format!(
+                "You asked for {ASKS_MAX} drafts in the last {} minutes; wait a little, or file with `ipr create`.",
+                ASKS_SECS / 60
+            ),
+        ));
+    }
     let text = text.to_string();
     let (yaml, missing, problems) = as_slack_user(app, user, false, move |store, session| {
         let view = View::open(store, session)?;
@@ -1308,6 +1341,20 @@ mod tests {
             Ok(Command::Request("ship it".into()))
         );
         assert!(parse_command("deploy all").unwrap_err().contains("unknown"));
+    }
+
+    #[test]
+    fn each_user_may_ask_for_so_many_drafts_in_ten_minutes() {
+        let memory = Memory::new().unwrap();
+        for _ in 0..ASKS_MAX {
+            assert!(memory.may_ask("U1", 1000));
+        }
+        assert!(!memory.may_ask("U1", 1000 + ASKS_SECS - 1));
+        assert!(memory.may_ask("U2", 1000), "another user is not held up");
+        assert!(
+            memory.may_ask("U1", 1000 + ASKS_SECS),
+            "the window moves on"
+        );
     }
 
     #[test]
