@@ -307,6 +307,28 @@ impl Setup {
         )
     }
 
+    /// `user` saves the modal `callback_id` (with the `private_metadata`
+    /// ipr gave it), its one text input `block` holding `value`.
+    fn submit(
+        &self,
+        user: &str,
+        callback_id: &str,
+        metadata: &str,
+        block: &str,
+        value: &str,
+    ) -> (u16, Value) {
+        self.interact(json!({
+            "type": "view_submission",
+            "user": {"id": user, "username": "someone", "team_id": "T0001"},
+            "api_app_id": "A0IPR",
+            "view": {
+                "id": "V0001", "type": "modal", "callback_id": callback_id,
+                "private_metadata": metadata,
+                "state": {"values": {block: {block: {"type": "plain_text_input", "value": value}}}}
+            }
+        }))
+    }
+
     /// A click on `action_id` (value `value`) of the announcement, by `user`.
     fn click(&self, user: &str, action_id: &str, value: &str, n: usize) -> (u16, Value) {
         self.click_on(user, action_id, value, n, false)
@@ -624,18 +646,7 @@ fn a_new_request_is_announced_with_buttons_that_act_and_update_the_message() {
         .as_str()
         .unwrap()
         .to_string();
-    let submit = |reason: &str| {
-        s.interact(json!({
-            "type": "view_submission",
-            "user": {"id": U_TADMIN2, "username": "marie", "team_id": "T0001"},
-            "api_app_id": "A0IPR",
-            "view": {
-                "id": "V0001", "type": "modal", "callback_id": "ipr-reject",
-                "private_metadata": metadata,
-                "state": {"values": {"reason": {"reason": {"type": "plain_text_input", "value": reason}}}}
-            }
-        }))
-    };
+    let submit = |reason: &str| s.submit(U_TADMIN2, "ipr-reject", &metadata, "reason", reason);
     // Too short: the modal says so, nothing happens.
     let (status, answer) = submit("no");
     assert_eq!(status, 200);
@@ -839,15 +850,7 @@ fn a_request_drafted_from_text_is_filed_only_when_its_author_confirms() {
         .as_str()
         .unwrap()
         .to_string();
-    let save = |yaml: &str| {
-        s.interact(json!({
-            "type": "view_submission",
-            "user": {"id": U_DEVOPS, "username": "pierre", "team_id": "T0001"},
-            "view": {"id": "V0002", "type": "modal", "callback_id": "ipr-draft-edit",
-                     "private_metadata": metadata,
-                     "state": {"values": {"yaml": {"yaml": {"type": "plain_text_input", "value": yaml}}}}}
-        }))
-    };
+    let save = |yaml: &str| s.submit(U_DEVOPS, "ipr-draft-edit", &metadata, "yaml", yaml);
     // Still incomplete: the modal says what is wrong.
     let (_, answer) = save(&yaml);
     assert_eq!(answer["response_action"], "errors", "{answer}");
